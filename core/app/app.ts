@@ -1,0 +1,277 @@
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, formatIssue, loadConfig, type ConfigIssue, type LoadedConfig } from '../config/load.js';
+import { defaultSettings, type Settings } from '../config/schema.js';
+import type { EngineEvent } from '../events.js';
+import type { ProxyApp, Unavailable } from '../proxy/front-server.js';
+import type { RequestHead } from '../proxy/http-parse.js';
+import { endpointId, workerEndpoint, type Platform } from '../platform/platform.js';
+import { Worker, type WorkerExit } from '../worker/worker.js';
+import { workerCommand, workerEnvironment } from '../worker/launch.js';
+import { detectEntry, EntryError, type DetectedEntry } from './entry.js';
+import { Generation } from './generation.js';
+import { decideRestart, pruneHistory, type CrashRecord } from './restart-policy.js';
+
+export type AppState = 'stopped' | 'starting' | 'running' | 'errored' | 'stopping';
+
+/** Why an app cannot serve: shown in the CLI, the UI and on its error pages. */
+export interface AppProblem {
+  title: string;
+  detail: string;
+  stderr?: string;
+  issues?: ConfigIssue[];
+}
+
+export interface AppContext {
+  platform: Platform;
+  env: NodeJS.ProcessEnv;
+  emit(event: EngineEvent): void;
+}
+
+/** Lines of stderr included in crash events. */
+const CRASH_STDERR_LINES = 10;
+
+/**
+ * One hosted app: a folder, its configuration and entry, its workers (the current generation), and its state.
+ * It answers the proxy's questions: which worker takes this request, or why none can.
+ */
+export class App implements ProxyApp {
+  state: AppState = 'stopped';
+  problem: AppProblem | undefined;
+  config: LoadedConfig | undefined;
+  entry: DetectedEntry | undefined;
+  generation: Generation | undefined;
+  /** The host name it answers on, set by the engine. */
+  host = '';
+  private generations = 0;
+  private crashes: CrashRecord[] = [];
+  private readonly restartTimers = new Set<NodeJS.Timeout>();
+  private lastCrashStderr = '';
+
+  constructor(
+    readonly folder: string,
+    /** The app's name: a DNS label, unique in the engine. */
+    readonly name: string,
+    private readonly context: AppContext,
+  ) {}
+
+  get settings(): Settings {
+    return this.config?.settings ?? defaultSettings();
+  }
+
+  get devErrorsEnabled(): boolean {
+    return this.settings.devErrorsEnabled;
+  }
+
+  get maxRequestBufferSize(): number {
+    return this.settings.maxRequestBufferSize;
+  }
+
+  get connectRetries(): number {
+    return this.settings.maxNamedPipeConnectionRetry;
+  }
+
+  get connectRetryDelayMs(): number {
+    return this.settings.namedPipeConnectionRetryDelay;
+  }
+
+  private emit(event: EngineEvent): void {
+    this.context.emit(event);
+  }
+
+  private setState(state: AppState): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.emit({ type: 'app-state', app: this.name, state, ...(this.problem && state === 'errored' ? { problem: this.problem.title } : {}) });
+  }
+
+  private setProblem(problem: AppProblem): void {
+    this.problem = problem;
+    this.emit({ type: 'app-error', app: this.name, title: problem.title, detail: problem.detail, ...(problem.stderr ? { stderr: problem.stderr } : {}) });
+    this.setState('errored');
+  }
+
+  /** Reads configuration and finds the entry. On failure the app is errored with a problem that says why. */
+  async load(): Promise<boolean> {
+    this.problem = undefined;
+    try {
+      this.config = await loadConfig(this.folder, { env: this.context.env });
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      this.config = undefined;
+      this.setProblem({
+        title: 'The configuration is invalid, so the app was not started.',
+        detail: error.issues.map(formatIssue).join('\n'),
+        issues: error.issues,
+      });
+      return false;
+    }
+    if (this.config.warnings.length) this.emit({ type: 'config-warnings', app: this.name, warnings: this.config.warnings.map(formatIssue) });
+    try {
+      this.entry = await detectEntry(this.folder, this.settings.entry, this.config.file);
+    } catch (error) {
+      if (!(error instanceof EntryError)) throw error;
+      this.entry = undefined;
+      this.setProblem({ title: 'No entry script, so the app was not started.', detail: error.message });
+      return false;
+    }
+    return true;
+  }
+
+  /** Starts the workers (loading configuration first when needed). */
+  async start(): Promise<void> {
+    if (this.state === 'running' || this.state === 'starting') return;
+    if (!this.config || !this.entry || this.problem) {
+      if (!(await this.load())) return;
+    }
+    this.crashes = [];
+    this.problem = undefined;
+    this.setState('starting');
+    const count = this.settings.nodeProcessCountPerApplication || os.availableParallelism();
+    const generation = new Generation(++this.generations, count);
+    this.generation = generation;
+    await Promise.all(generation.slots.map((_, slot) => this.spawn(generation, slot)));
+  }
+
+  private async spawn(generation: Generation, slot: number): Promise<void> {
+    const { platform, env } = this.context;
+    const settings = this.settings;
+    const entry = this.entry!;
+    const endpoint = workerEndpoint(platform, endpointId());
+    const worker = new Worker({
+      command: workerCommand(settings.nodeProcessCommandLine, platform),
+      entry: entry.file,
+      cwd: path.dirname(entry.file),
+      env: workerEnvironment(env, settings, endpoint, platform),
+      endpoint,
+      generation: generation.id,
+      index: slot,
+      platform,
+      pool: { maxSize: settings.maxNamedPipeConnectionPoolSize, maxAgeMs: settings.maxNamedPipePooledConnectionAge },
+    });
+    generation.slots[slot] = worker;
+    worker.on('ready', () => {
+      this.emit({ type: 'worker-ready', app: this.name, pid: worker.pid ?? 0, generation: generation.id, slot });
+      if (this.state === 'starting' && generation === this.generation && generation.slots.every((w) => w?.state === 'ready')) this.setState('running');
+    });
+    worker.on('listening-elsewhere', (address) => {
+      this.emit({
+        type: 'worker-warning',
+        app: this.name,
+        pid: worker.pid ?? 0,
+        message: `The app listens on ${address}, not on process.env.PORT (${endpoint}); Berth can only reach it on process.env.PORT.`,
+      });
+    });
+    worker.on('exit', (info) => this.onWorkerExit(generation, slot, worker, info));
+    await worker.start();
+    if (worker.pid !== undefined) this.emit({ type: 'worker-started', app: this.name, pid: worker.pid, generation: generation.id, slot });
+  }
+
+  private onWorkerExit(generation: Generation, slot: number, worker: Worker, info: WorkerExit): void {
+    if (generation.slots[slot] === worker) generation.slots[slot] = undefined;
+    const stderrLines = worker.stderrTail.lastLines(CRASH_STDERR_LINES);
+    const base = {
+      type: 'worker-exit' as const,
+      app: this.name,
+      pid: worker.pid ?? 0,
+      generation: generation.id,
+      slot,
+      code: info.code,
+      signal: info.signal,
+      expected: info.expected,
+      beforeReady: info.beforeReady,
+      uptimeMs: info.uptimeMs,
+      stderr: stderrLines,
+      ...(info.spawnError ? { spawnError: info.spawnError } : {}),
+    };
+    if (info.expected || this.state === 'stopping' || this.state === 'stopped' || generation !== this.generation) {
+      this.emit(base);
+      return;
+    }
+    this.lastCrashStderr = worker.stderrTail.text();
+    if (info.spawnError) {
+      this.emit(base);
+      this.setProblem({ title: 'The worker process could not be started.', detail: info.spawnError });
+      void this.stopWorkers(0);
+      return;
+    }
+    const now = Date.now();
+    this.crashes.push({ at: now, uptimeMs: info.uptimeMs });
+    this.crashes = pruneHistory(this.crashes, now);
+    const decision = decideRestart(this.crashes, now);
+    if (decision.action === 'errored') {
+      this.emit(base);
+      this.setProblem({
+        title: `The app crashed ${decision.crashes} times within a minute of starting, so Berth stopped restarting it.`,
+        detail: 'Fix the error shown below, then change a file or restart the app.',
+        stderr: this.lastCrashStderr,
+      });
+      void this.stopWorkers(0);
+      return;
+    }
+    this.emit({ ...base, restartInMs: decision.delayMs });
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(timer);
+      if (this.generation === generation && (this.state === 'running' || this.state === 'starting')) void this.spawn(generation, slot);
+    }, decision.delayMs);
+    this.restartTimers.add(timer);
+  }
+
+  /** Chooses the worker for a request, or says why the app cannot take it. */
+  pick(_head: RequestHead): Worker | Unavailable {
+    if (this.state === 'errored' && this.problem) {
+      return {
+        unavailable: true,
+        status: 503,
+        title: this.problem.title,
+        advice: this.problem.detail,
+        app: this.name,
+        ...(this.problem.stderr !== undefined ? { stderr: this.problem.stderr } : {}),
+      };
+    }
+    const worker = this.state === 'running' || this.state === 'starting' ? this.generation?.pick() : undefined;
+    if (worker) return worker;
+    if (this.state === 'stopped' || this.state === 'stopping') {
+      return { unavailable: true, status: 503, title: `The app ${this.name} is stopped.`, advice: 'Start it from Berth to serve requests again.', app: this.name };
+    }
+    return {
+      unavailable: true,
+      status: 503,
+      title: `The app ${this.name} is restarting after a crash.`,
+      advice: 'Its workers exited unexpectedly and are being restarted. Try again in a moment; the last stderr output is below.',
+      app: this.name,
+      stderr: this.lastCrashStderr,
+    };
+  }
+
+  describeWorkerExit(worker: Worker): Record<string, string | number | undefined> {
+    const exit = worker.exitInfo;
+    return {
+      pid: worker.pid,
+      'exit code': exit?.code ?? undefined,
+      signal: exit?.signal ?? undefined,
+      'ran for (ms)': exit?.uptimeMs,
+    };
+  }
+
+  workers(): Worker[] {
+    return this.generation?.workers() ?? [];
+  }
+
+  private async stopWorkers(timeoutMs: number): Promise<void> {
+    for (const timer of this.restartTimers) clearTimeout(timer);
+    this.restartTimers.clear();
+    await Promise.all(this.workers().map((w) => w.stop(timeoutMs)));
+  }
+
+  /** Stops the workers gracefully (they finish in-flight requests), killing them after gracefulShutdownTimeout. */
+  async stop(timeoutMs = this.settings.gracefulShutdownTimeout): Promise<void> {
+    if (this.state === 'stopped') return;
+    const wasErrored = this.state === 'errored';
+    this.setState('stopping');
+    await this.stopWorkers(timeoutMs);
+    this.generation = undefined;
+    if (!wasErrored) this.problem = undefined;
+    this.setState('stopped');
+  }
+}

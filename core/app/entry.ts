@@ -1,0 +1,78 @@
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+
+/** Files tried, in order, when neither `entry` nor package.json `main` names the entry. */
+export const ENTRY_CANDIDATES = ['server.js', 'app.js', 'index.js'] as const;
+
+export interface DetectedEntry {
+  /** Absolute path of the entry script. */
+  file: string;
+  /** How it was found, for messages: `entry in berth.yml`, `package.json main`, or the file name tried. */
+  how: string;
+}
+
+export class EntryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EntryError';
+  }
+}
+
+async function isFile(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves a path the way node resolves a `main` field: as written, with .js/.mjs/.cjs, or as a folder's index. */
+async function resolveLikeNode(base: string): Promise<string | undefined> {
+  for (const candidate of [base, `${base}.js`, `${base}.mjs`, `${base}.cjs`, path.join(base, 'index.js'), path.join(base, 'index.mjs')]) {
+    if (await isFile(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/**
+ * Finds an app's entry script: `entry` from its configuration, else package.json `main`, else server.js, app.js,
+ * index.js. Throws an EntryError that says what was looked for.
+ */
+export async function detectEntry(folder: string, configuredEntry: string, configFile?: string): Promise<DetectedEntry> {
+  if (configuredEntry) {
+    const file = path.resolve(folder, configuredEntry);
+    const found = await resolveLikeNode(file);
+    if (found) return { file: found, how: `entry in ${configFile ? path.basename(configFile) : 'the configuration'}` };
+    throw new EntryError(`The entry "${configuredEntry}" set in ${configFile ?? 'the configuration'} does not exist (looked for ${file}). Fix the path or remove the entry setting.`);
+  }
+
+  const packageFile = path.join(folder, 'package.json');
+  let packageText: string | undefined;
+  try {
+    packageText = await readFile(packageFile, 'utf8');
+  } catch {
+    packageText = undefined;
+  }
+  if (packageText !== undefined) {
+    let main: unknown;
+    try {
+      main = (JSON.parse(packageText) as { main?: unknown }).main;
+    } catch (error) {
+      throw new EntryError(`${packageFile} is not valid JSON: ${(error as Error).message}. Fix the file, or set entry in berth.yml.`);
+    }
+    if (typeof main === 'string' && main.trim() !== '') {
+      const found = await resolveLikeNode(path.resolve(folder, main));
+      if (found) return { file: found, how: 'package.json main' };
+      throw new EntryError(`package.json "main" names "${main}", which does not exist in ${folder}. Fix "main", or set entry in berth.yml.`);
+    }
+  }
+
+  for (const name of ENTRY_CANDIDATES) {
+    const file = path.join(folder, name);
+    if (await isFile(file)) return { file, how: name };
+  }
+  throw new EntryError(
+    `No entry script found in ${folder}: looked for entry in berth.yml, "main" in package.json, then ${ENTRY_CANDIDATES.join(', ')}. ` +
+      'Add one of those files, or set entry in berth.yml (for example `entry: src/server.js`).',
+  );
+}

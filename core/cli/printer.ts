@@ -1,0 +1,64 @@
+/** Turns engine events into the lines `berth serve` prints. */
+import type { EngineEvent } from '../events.js';
+
+interface Output {
+  write(text: string): unknown;
+}
+
+function seconds(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+function indent(lines: readonly string[], prefix = '    | '): string {
+  return lines.map((line) => `${prefix}${line}\n`).join('');
+}
+
+export class EventPrinter {
+  constructor(
+    private readonly out: Output,
+    private readonly err: Output,
+  ) {}
+
+  print(event: EngineEvent): void {
+    const line = this.format(event);
+    if (line === undefined) return;
+    (line.error ? this.err : this.out).write(line.text);
+  }
+
+  format(event: EngineEvent): { text: string; error?: boolean } | undefined {
+    switch (event.type) {
+      case 'engine-listening':
+        return { text: `Berth is listening on ${event.url}\n` };
+      case 'app-added':
+        return { text: `[${event.app}] ${event.url}  (${event.folder})\n` };
+      case 'app-removed':
+        return { text: `[${event.app}] removed\n` };
+      case 'app-state':
+        if (event.state === 'running') return { text: `[${event.app}] running\n` };
+        if (event.state === 'errored') return undefined; // app-error says why
+        return undefined;
+      case 'app-error':
+        return {
+          text: `[${event.app}] error: ${event.title}\n${indent(event.detail.split('\n'), '    ')}${event.stderr ? `  last stderr output:\n${indent(event.stderr.trimEnd().split(/\r?\n/).slice(-10))}` : ''}`,
+          error: true,
+        };
+      case 'config-warnings':
+        return { text: event.warnings.map((w) => `[${event.app}] warning: ${w}\n`).join(''), error: true };
+      case 'worker-started':
+        return undefined;
+      case 'worker-ready':
+        return { text: `[${event.app}] worker ${event.slot + 1} ready (pid ${event.pid})\n` };
+      case 'worker-warning':
+        return { text: `[${event.app}] warning: worker pid ${event.pid}: ${event.message}\n`, error: true };
+      case 'worker-exit': {
+        if (event.expected) return undefined;
+        if (event.spawnError) return { text: `[${event.app}] worker could not start: ${event.spawnError}\n`, error: true };
+        const how = event.signal ? `was killed by ${event.signal}` : `exited with code ${event.code}`;
+        const when = event.beforeReady ? 'before it listened on process.env.PORT' : `after ${seconds(event.uptimeMs)}`;
+        const next = event.restartInMs !== undefined ? `; restarting in ${seconds(event.restartInMs)}` : '';
+        const stderr = event.stderr.length ? `  last stderr lines:\n${indent(event.stderr)}` : '  (it wrote nothing to stderr)\n';
+        return { text: `[${event.app}] worker pid ${event.pid} ${how} ${when}${next}\n${stderr}`, error: true };
+      }
+    }
+  }
+}

@@ -1,0 +1,257 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { closest, coerce, expandPercentVars } from './values.js';
+import { defaultSettings, SETTING_BY_KEY, SETTING_NAMES, SETTINGS, type SettingDef, type SettingName, type Settings } from './schema.js';
+
+export const BERTH_FILE = 'berth.yml';
+
+/** One problem found in configuration: where it is, what is wrong, and how to fix it. */
+export interface ConfigIssue {
+  severity: 'error' | 'warning';
+  file?: string;
+  line?: number;
+  column?: number;
+  /** The environment variable the value came from, when it came from one. */
+  env?: string;
+  key?: string;
+  value?: string;
+  message: string;
+  fix?: string;
+}
+
+export type SettingSource =
+  | { kind: 'default' }
+  | { kind: 'env'; name: string }
+  | { kind: 'file'; file: string; line: number };
+
+export interface LoadedConfig {
+  settings: Settings;
+  /** Where each effective value came from. */
+  sources: Record<SettingName, SettingSource>;
+  /** The YAML file that was read, if any. */
+  file?: string;
+  warnings: ConfigIssue[];
+}
+
+export class ConfigError extends Error {
+  readonly issues: ConfigIssue[];
+  constructor(issues: ConfigIssue[]) {
+    super(issues.map(formatIssue).join('\n'));
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+export function formatIssue(issue: ConfigIssue): string {
+  let where = '';
+  if (issue.file) where = `${issue.file}${issue.line ? `:${issue.line}${issue.column ? `:${issue.column}` : ''}` : ''}: `;
+  else if (issue.env) where = `environment variable ${issue.env}: `;
+  const fix = issue.fix ? ` ${issue.fix}` : '';
+  return `${where}${issue.message}${fix}`;
+}
+
+export interface LoadOptions {
+  /** Environment to read BERTH_* / IISNODE_* settings and %VAR% expansions from. Default: process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Loads an app's effective configuration. Sources, highest first: `berth.yml` or else `iisnode.yml` (the
+ * `configOverrides` name) in the app folder, then `BERTH_<SETTING>` / `IISNODE_<SETTING>` environment variables,
+ * then the defaults. All problems are collected; any error throws a ConfigError listing them all.
+ */
+export async function loadConfig(folder: string, options: LoadOptions = {}): Promise<LoadedConfig> {
+  const env = options.env ?? process.env;
+  const settings = defaultSettings() as Record<SettingName, unknown>;
+  const sources = Object.fromEntries(SETTING_NAMES.map((n) => [n, { kind: 'default' }])) as Record<SettingName, SettingSource>;
+  const errors: ConfigIssue[] = [];
+  const warnings: ConfigIssue[] = [];
+
+  applyEnvironment(env, settings, sources, errors);
+
+  const overridesName = String(settings.configOverrides);
+  const candidates = [BERTH_FILE, ...(overridesName && overridesName !== BERTH_FILE ? [overridesName] : [])];
+  const found: string[] = [];
+  for (const name of candidates) {
+    const file = path.resolve(folder, name);
+    const text = await readOptional(file);
+    if (text !== undefined) found.push(file);
+    if (text !== undefined && found.length === 1) {
+      applyFile(file, text, name !== BERTH_FILE, env, settings, sources, errors, warnings);
+    }
+  }
+  if (found.length > 1) {
+    warnings.push({
+      severity: 'warning',
+      file: found[1],
+      message: `is ignored because ${path.basename(found[0]!)} is present.`,
+      fix: `Move its settings into ${path.basename(found[0]!)}, or delete one of the two files.`,
+    });
+  }
+  if (errors.length) throw new ConfigError(errors);
+  return { settings: settings as Settings, sources, ...(found[0] ? { file: found[0] } : {}), warnings };
+}
+
+async function readOptional(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw new ConfigError([{ severity: 'error', file, message: `cannot be read (${code ?? String(error)}).`, fix: 'Check its permissions.' }]);
+  }
+}
+
+function applyEnvironment(
+  env: NodeJS.ProcessEnv,
+  settings: Record<SettingName, unknown>,
+  sources: Record<SettingName, SettingSource>,
+  errors: ConfigIssue[],
+): void {
+  // Windows environment names are case-insensitive; match them so on every platform.
+  const byUpper = new Map<string, [string, string]>();
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) byUpper.set(name.toUpperCase(), [name, value]);
+  for (const name of SETTING_NAMES) {
+    // BERTH_ wins over IISNODE_ when both are set.
+    const hit = byUpper.get(`BERTH_${name.toUpperCase()}`) ?? byUpper.get(`IISNODE_${name.toUpperCase()}`);
+    if (!hit) continue;
+    const [envName, raw] = hit;
+    const def: SettingDef = SETTINGS[name];
+    const result = coerce(def, raw);
+    if (!result.ok) {
+      errors.push({
+        severity: 'error',
+        env: envName,
+        key: name,
+        value: raw,
+        message: `${name} "${raw}" ${result.problem}.`,
+        fix: `Expected ${result.expected}; set ${envName} to a valid value or unset it.`,
+      });
+      continue;
+    }
+    settings[name] = result.value;
+    sources[name] = { kind: 'env', name: envName };
+  }
+}
+
+function applyFile(
+  file: string,
+  text: string,
+  iisnodeDialect: boolean,
+  env: NodeJS.ProcessEnv,
+  settings: Record<SettingName, unknown>,
+  sources: Record<SettingName, SettingSource>,
+  errors: ConfigIssue[],
+  warnings: ConfigIssue[],
+): void {
+  const lines = new LineCounter();
+  const source = iisnodeDialect ? adaptIisnodeYaml(text) : text;
+  const doc = parseDocument(source, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const at = (node: YamlNode | null | undefined) => {
+    const offset = node?.range?.[0] ?? 0;
+    const pos = lines.linePos(offset);
+    return { line: pos.line, column: pos.col };
+  };
+  if (doc.errors.length) {
+    for (const error of doc.errors) {
+      const pos = error.linePos?.[0];
+      errors.push({
+        severity: 'error',
+        file,
+        ...(pos ? { line: pos.line, column: pos.col } : {}),
+        message: `is not valid YAML: ${firstLine(error.message)}.`,
+        fix: 'Each line should read `key: value`.',
+      });
+    }
+    return;
+  }
+  const root = doc.contents;
+  if (root === null || (isScalar(root) && (root.value === null || root.value === ''))) return; // an empty file
+  if (!isMap(root)) {
+    errors.push({ severity: 'error', file, ...at(root), message: 'must be a list of `key: value` lines.', fix: 'For example `nodeProcessCountPerApplication: 2`.' });
+    return;
+  }
+  for (const pair of root.items) {
+    const keyNode = isScalar(pair.key) ? pair.key : undefined;
+    const where = { file, ...at((pair.key ?? pair.value) as YamlNode) };
+    const key = keyNode && keyNode.value !== null ? String(keyNode.value).trim() : '';
+    if (!key) {
+      errors.push({ severity: 'error', ...where, message: 'has a value without a key.', fix: 'Write the setting name before the colon.' });
+      continue;
+    }
+    const name = SETTING_BY_KEY.get(key.toLowerCase());
+    if (!name) {
+      const guess = closest(key, SETTING_BY_KEY.keys());
+      warnings.push({
+        severity: 'warning',
+        ...where,
+        key,
+        message: `unknown setting "${key}" is ignored.`,
+        ...(guess ? { fix: `Did you mean "${SETTING_BY_KEY.get(guess)}"?` } : {}),
+      });
+      continue;
+    }
+    const def: SettingDef = SETTINGS[name];
+    if (def.notInFile) {
+      warnings.push({ severity: 'warning', ...where, key, message: `${name} cannot be set in a file and is ignored.`, fix: `Set the environment variable BERTH_${name.toUpperCase()} instead.` });
+      continue;
+    }
+    const valueNode = pair.value as YamlNode | null;
+    if (valueNode === null || (isScalar(valueNode) && (valueNode.value === null || valueNode.value === ''))) {
+      continue; // `key:` with no value keeps the lower source's value, as in iisnode
+    }
+    if (!isScalar(valueNode)) {
+      errors.push({ severity: 'error', ...where, key, message: `${key} must be a single value, not a list or a map.`, fix: `For example \`${name}: ${String(def.default) || '...'}\`.` });
+      continue;
+    }
+    let raw = valueNode.value;
+    if (def.expand && typeof raw === 'string') raw = expandPercentVars(raw, env);
+    const result = coerce(def, raw);
+    if (!result.ok) {
+      const shown = typeof raw === 'string' ? `"${raw}"` : String(raw);
+      errors.push({
+        severity: 'error',
+        ...where,
+        key,
+        value: String(raw),
+        message: `${key}: ${shown} ${result.problem}.`,
+        fix: `Expected ${result.expected}, for example \`${name}: ${String(def.default) || 'value'}\`.`,
+      });
+      continue;
+    }
+    settings[name] = result.value;
+    sources[name] = { kind: 'file', file, line: where.line };
+  }
+}
+
+function firstLine(message: string): string {
+  return (message.split('\n')[0] ?? message).replace(/\s*at line \d+, column \d+:?$/, '').replace(/\.$/, '');
+}
+
+/** Settings whose iisnode.yml values are command lines, where iisnode kept quotes as written. */
+const COMMAND_LINE_KEYS = new Set(['nodeprocesscommandline', 'interceptor']);
+
+/**
+ * iisnode.yml was not YAML but `key: value` lines read by a hand-written parser. Two things it accepted break real
+ * YAML, so they are adapted line by line (line numbers stay the same): `key:value` with no space after the colon,
+ * and command lines that start with a quoted path (`"C:\Program Files\nodejs\node.exe" --flag`).
+ */
+export function adaptIisnodeYaml(text: string): string {
+  return text
+    .split(/(\r?\n)/)
+    .map((line) => {
+      const match = /^(\s*)([A-Za-z_][A-Za-z0-9_]*)(\s*):(.*)$/.exec(line);
+      if (!match) return line;
+      const [, indent, key, gap, rest] = match as unknown as [string, string, string, string, string];
+      let value = rest;
+      if (COMMAND_LINE_KEYS.has(key.toLowerCase()) && value.trimStart().startsWith('"')) {
+        const withoutComment = value.replace(/\s+#.*$/, '').trim();
+        value = ` '${withoutComment.replace(/'/g, "''")}'`;
+      } else if (value !== '' && !/^\s/.test(value)) {
+        value = ` ${value}`;
+      }
+      return `${indent}${key}${gap}:${value}`;
+    })
+    .join('');
+}

@@ -1,0 +1,34 @@
+/**
+ * Everything the engine reports, as one ordered stream of plain, serialisable events. The CLI prints them; the
+ * control API and the desktop app subscribe to the same stream.
+ */
+export type EngineEvent =
+  | { type: 'engine-listening'; url: string; host: string; port: number }
+  | { type: 'app-added'; app: string; folder: string; url: string }
+  | { type: 'app-removed'; app: string }
+  | { type: 'app-state'; app: string; state: 'stopped' | 'starting' | 'running' | 'errored' | 'stopping'; problem?: string }
+  | { type: 'app-error'; app: string; title: string; detail: string; stderr?: string }
+  | { type: 'config-warnings'; app: string; warnings: string[] }
+  | { type: 'worker-started'; app: string; pid: number; generation: number; slot: number }
+  | { type: 'worker-ready'; app: string; pid: number; generation: number; slot: number }
+  | { type: 'worker-warning'; app: string; pid: number; message: string }
+  | {
+      type: 'worker-exit';
+      app: string;
+      pid: number;
+      generation: number;
+      slot: number;
+      code: number | null;
+      signal: string | null;
+      /** Berth asked it to stop; false means it crashed. */
+      expected: boolean;
+      beforeReady: boolean;
+      uptimeMs: number;
+      /** Its last stderr lines. */
+      stderr: string[];
+      spawnError?: string;
+      /** Set when Berth will start a replacement after this many milliseconds. */
+      restartInMs?: number;
+    };
+
+export type EngineEventType = EngineEvent['type'];

@@ -1,0 +1,97 @@
+/** The HTML pages Berth itself answers with. Everything from outside is escaped. */
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/**
+ * Escapes text for HTML. Control characters other than tab, newline and carriage return are shown as `[xHH]`, as
+ * iisnode's error page did, so binary garbage in stderr cannot break the page.
+ */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']|[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, (c) => ESCAPES[c] ?? `[x${c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}]`);
+}
+
+export const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+function layout(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} · Berth</title>
+<style>
+body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#1b1f24;background:#fff}
+h1{font-size:1.4rem}pre{background:#f4f5f7;padding:1rem;overflow:auto;white-space:pre-wrap;border-radius:6px}
+code{background:#f4f5f7;padding:0 .25rem;border-radius:3px}.muted{color:#57606a}a{color:#0969da}
+@media (prefers-color-scheme: dark){body{background:#0d1117;color:#e6edf3}pre,code{background:#161b22}.muted{color:#8b949e}a{color:#58a6ff}}
+</style></head><body>
+${body}
+<p class="muted">Berth</p>
+</body></html>
+`;
+}
+
+export interface ErrorPage {
+  status: number;
+  /** One line: what happened. */
+  title: string;
+  /** What it means and what to do. */
+  advice: string;
+  /** The app it concerns. */
+  app?: string;
+  /** The worker's last stderr output, shown only with details. */
+  stderr?: string;
+  /** Worker exit details, shown only with details. */
+  facts?: Record<string, string | number | undefined>;
+}
+
+/** An error page. `details` adds the facts and stderr tail (devErrorsEnabled, loopback callers). */
+export function renderErrorPage(page: ErrorPage, details: boolean): string {
+  const reason = REASONS[page.status] ?? 'Error';
+  let body = `<h1>${page.status} ${escapeHtml(reason)}</h1>\n<p><strong>${escapeHtml(page.title)}</strong></p>\n`;
+  if (details) {
+    body += `<p>${escapeHtml(page.advice)}</p>\n`;
+    const facts = Object.entries({ app: page.app, ...page.facts }).filter(([, v]) => v !== undefined && v !== '');
+    if (facts.length) body += `<pre>${facts.map(([k, v]) => `${escapeHtml(k)}: ${escapeHtml(String(v))}`).join('\n')}</pre>\n`;
+    if (page.stderr && page.stderr.trim() !== '') {
+      body += `<p>The last ${Math.max(1, Math.round(Buffer.byteLength(page.stderr) / 1024))} KB the worker wrote to stderr:</p>\n<pre>${escapeHtml(page.stderr)}</pre>\n`;
+    } else if (page.stderr !== undefined) {
+      body += '<p>The worker wrote nothing to stderr.</p>\n';
+    }
+    body +=
+      '<p class="muted">These details are shown because devErrorsEnabled is true and you are on this computer. ' +
+      'Other callers get a plain error. Set <code>devErrorsEnabled: false</code> in berth.yml to hide them.</p>\n';
+  }
+  return layout(`${page.status} ${reason}`, body);
+}
+
+export interface HostedApp {
+  name: string;
+  url: string;
+  state: string;
+}
+
+/** The page for a host no app answers on: lists the hosted apps. */
+export function renderUnknownHostPage(host: string | undefined, apps: readonly HostedApp[]): string {
+  const list = apps.length
+    ? `<ul>\n${apps.map((a) => `<li><a href="${escapeHtml(a.url)}">${escapeHtml(a.url)}</a> — ${escapeHtml(a.name)} (${escapeHtml(a.state)})</li>`).join('\n')}\n</ul>`
+    : '<p>No apps are hosted yet. Start one with <code>berth serve &lt;folder&gt;</code> or drop a folder on Berth\'s window.</p>';
+  const heading = host ? `No app answers on ${escapeHtml(host)}` : 'No app was named in this request';
+  return layout('404 Not Found', `<h1>${heading}</h1>\n<p>Berth hosts these apps:</p>\n${list}\n`);
+}
+
+/** A complete HTTP/1.1 response with an HTML body, as bytes ready to write. */
+export function htmlResponse(status: number, html: string, extraHeaders: Record<string, string> = {}, close = true): Buffer {
+  const body = Buffer.from(html, 'utf8');
+  let head = `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: ${body.length}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n`;
+  for (const [name, value] of Object.entries(extraHeaders)) head += `${name}: ${value}\r\n`;
+  head += close ? 'Connection: close\r\n\r\n' : '\r\n';
+  return Buffer.concat([Buffer.from(head, 'latin1'), body]);
+}

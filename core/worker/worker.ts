@@ -1,0 +1,223 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { endpointIsFile, treeKillPlan, workerSpawnOptions, type Platform } from '../platform/platform.js';
+import { TailBuffer } from '../util/tail-buffer.js';
+import { UpstreamPool } from '../proxy/upstream-pool.js';
+
+/** The bootstrap every worker preloads (compiled from bootstrap.cts). */
+export const BOOTSTRAP_PATH = fileURLToPath(new URL('./bootstrap.cjs', import.meta.url));
+
+/** iisnode showed "the last 64k" of stderr; Berth keeps that much in memory per worker. */
+export const STDERR_TAIL_BYTES = 64 * 1024;
+
+export type WorkerState = 'starting' | 'ready' | 'stopping' | 'exited';
+
+export interface WorkerSpec {
+  /** Program and leading arguments, from nodeProcessCommandLine. */
+  command: readonly string[];
+  entry: string;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** The private endpoint the worker listens on (its PORT). */
+  endpoint: string;
+  generation: number;
+  index: number;
+  platform: Platform;
+  pool: { maxSize: number; maxAgeMs: number };
+}
+
+export interface WorkerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The worker was asked to stop (or killed by Berth), as opposed to crashing. */
+  expected: boolean;
+  /** It never reported listening on its PORT. */
+  beforeReady: boolean;
+  /** Why it could not start at all (spawn error), when that is what happened. */
+  spawnError?: string;
+  uptimeMs: number;
+}
+
+export interface WorkerEvents {
+  ready: [];
+  exit: [WorkerExit];
+  /** The app listened somewhere other than process.env.PORT (a fixed TCP port, usually). */
+  'listening-elsewhere': [address: string];
+  output: [stream: 'stdout' | 'stderr', chunk: Buffer];
+}
+
+/**
+ * One worker process: spawns it with the bootstrap preloaded, tracks its state, keeps its stderr tail, and stops it
+ * gracefully (IPC message, then a tree kill after a timeout).
+ */
+export class Worker extends EventEmitter<WorkerEvents> {
+  state: WorkerState = 'starting';
+  pid: number | undefined;
+  readonly startedAt = Date.now();
+  exitInfo: WorkerExit | undefined;
+  /** Requests (and open WebSockets) this worker holds now. */
+  active = 0;
+  totalRequests = 0;
+  readonly stderrTail = new TailBuffer(STDERR_TAIL_BYTES);
+  readonly pool: UpstreamPool;
+  private child: ChildProcess | undefined;
+  private stopRequested = false;
+  private killTimer: NodeJS.Timeout | undefined;
+
+  constructor(readonly spec: WorkerSpec) {
+    super();
+    this.pool = new UpstreamPool(spec.pool.maxSize, spec.pool.maxAgeMs);
+  }
+
+  get endpoint(): string {
+    return this.spec.endpoint;
+  }
+
+  get generation(): number {
+    return this.spec.generation;
+  }
+
+  get index(): number {
+    return this.spec.index;
+  }
+
+  async start(): Promise<void> {
+    const { command, entry, cwd, env, platform } = this.spec;
+    if (endpointIsFile(platform)) await rm(this.spec.endpoint, { force: true }); // a stale socket file blocks listen()
+    const [program, ...leading] = command;
+    let child: ChildProcess;
+    try {
+      child = spawn(program!, [...leading, '--require', BOOTSTRAP_PATH, entry], {
+        cwd,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        serialization: 'json',
+        ...workerSpawnOptions(platform),
+      });
+    } catch (error) {
+      this.onExit(null, null, describeSpawnError(error, program!));
+      return;
+    }
+    this.child = child;
+    this.pid = child.pid;
+    child.stdout!.on('data', (chunk: Buffer) => this.emit('output', 'stdout', chunk));
+    child.stderr!.on('data', (chunk: Buffer) => {
+      this.stderrTail.push(chunk);
+      this.emit('output', 'stderr', chunk);
+    });
+    child.on('message', (message: unknown) => this.onMessage(message));
+    child.once('error', (error) => {
+      // Only spawn failures arrive here before 'exit'; later errors are about the IPC channel.
+      if (this.pid === undefined) this.onExit(null, null, describeSpawnError(error, program!));
+    });
+    child.once('exit', (code, signal) => this.onExit(code, signal));
+    // Let Berth's own event loop end even if a worker lingers (the worker exits when the IPC channel closes).
+    child.unref();
+  }
+
+  private onMessage(message: unknown): void {
+    if (!message || typeof message !== 'object') return;
+    const m = message as { berth?: string; address?: unknown; isEndpoint?: boolean; keepAliveTimeout?: unknown };
+    if (m.berth === 'listening') {
+      if (m.isEndpoint) {
+        if (typeof m.keepAliveTimeout === 'number') this.pool.setWorkerKeepAlive(m.keepAliveTimeout);
+      } else {
+        const a = m.address as { port?: number; host?: string } | string | null;
+        this.emit('listening-elsewhere', typeof a === 'string' ? a : a ? `TCP port ${a.port}` : 'an unknown address');
+      }
+    } else if (m.berth === 'ready' && this.state === 'starting') {
+      this.state = 'ready';
+      this.emit('ready');
+    }
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null, spawnError?: string): void {
+    if (this.state === 'exited') return;
+    const beforeReady = this.state === 'starting';
+    this.state = 'exited';
+    clearTimeout(this.killTimer);
+    this.pool.destroyAll();
+    this.exitInfo = {
+      code,
+      signal,
+      expected: this.stopRequested,
+      beforeReady,
+      ...(spawnError ? { spawnError } : {}),
+      uptimeMs: Date.now() - this.startedAt,
+    };
+    if (endpointIsFile(this.spec.platform)) void rm(this.spec.endpoint, { force: true }).catch(() => undefined);
+    this.emit('exit', this.exitInfo);
+  }
+
+  /** Resolves when the worker is ready; rejects when it exits first or the time runs out. */
+  whenReady(timeoutMs: number): Promise<void> {
+    if (this.state === 'ready' || this.state === 'stopping') return Promise.resolve();
+    if (this.state === 'exited') return Promise.reject(new Error('exited'));
+    return new Promise((resolve, reject) => {
+      const done = (error?: Error) => {
+        clearTimeout(timer);
+        this.off('ready', onReady);
+        this.off('exit', onExit);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onReady = () => done();
+      const onExit = () => done(new Error('exited'));
+      const timer = setTimeout(() => done(new Error('timeout')), timeoutMs);
+      this.once('ready', onReady);
+      this.once('exit', onExit);
+    });
+  }
+
+  /**
+   * Asks the worker to finish in-flight requests and exit (an IPC message: no signal, so it works on Windows), and
+   * kills its process tree if it is still running after `timeoutMs`. Resolves when it has exited.
+   */
+  stop(timeoutMs: number): Promise<WorkerExit> {
+    if (this.state === 'exited') return Promise.resolve(this.exitInfo!);
+    const exited = new Promise<WorkerExit>((resolve) => this.once('exit', resolve));
+    if (!this.stopRequested) {
+      this.stopRequested = true;
+      this.state = 'stopping';
+      this.pool.destroyAll();
+      const child = this.child;
+      if (timeoutMs <= 0 || !child?.connected) this.kill();
+      else {
+        try {
+          child.send({ berth: 'shutdown' });
+        } catch {
+          this.kill();
+        }
+        this.killTimer = setTimeout(() => this.kill(), timeoutMs);
+      }
+    }
+    return exited;
+  }
+
+  /** Kills the worker and everything it started, at once. */
+  kill(): void {
+    this.stopRequested = true;
+    const pid = this.pid;
+    if (pid === undefined || this.state === 'exited') return;
+    const plan = treeKillPlan(this.spec.platform, pid);
+    if ('signalGroup' in plan) {
+      try {
+        process.kill(-plan.signalGroup, 'SIGKILL');
+      } catch {
+        this.child?.kill('SIGKILL');
+      }
+    } else {
+      const killer = spawn(plan.command, plan.args, { stdio: 'ignore', windowsHide: true });
+      killer.on('error', () => this.child?.kill());
+    }
+  }
+}
+
+function describeSpawnError(error: unknown, program: string): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return `"${program}" was not found. Install Node.js, or set nodeProcessCommandLine to the full path of node.`;
+  if (code === 'EACCES') return `"${program}" cannot be executed (permission denied).`;
+  return `"${program}" could not be started: ${(error as Error).message}`;
+}
