@@ -28,8 +28,8 @@ export interface AppContext {
   emit(event: EngineEvent): void;
 }
 
-/** Lines of stderr included in crash events. */
-const CRASH_STDERR_LINES = 10;
+/** Lines of stderr included in crash events: enough for a node stack trace, whose message comes first. */
+const CRASH_STDERR_LINES = 30;
 
 /**
  * One hosted app: a folder, its configuration and entry, its workers (the current generation), and its state.
@@ -99,8 +99,9 @@ export class App implements ProxyApp {
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       this.config = undefined;
+      const file = error.issues.find((i) => i.file)?.file;
       this.setProblem({
-        title: 'The configuration is invalid, so the app was not started.',
+        title: `The configuration${file ? ` file ${path.basename(file)}` : ''} is invalid, so the app was not started.`,
         detail: error.issues.map(formatIssue).join('\n'),
         issues: error.issues,
       });

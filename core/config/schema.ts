@@ -308,3 +308,26 @@ export const SETTING_BY_KEY: ReadonlyMap<string, SettingName> = (() => {
   }
   return map;
 })();
+
+/**
+ * Settings this version validates but does not act on yet, with what will bring them. Setting one prints a
+ * warning, so nobody relies on it silently. Each entry goes when its feature lands.
+ */
+export const NOT_YET_ACTIVE: Partial<Record<SettingName, string>> = {
+  maxConcurrentRequestsPerProcess: 'the request-pipeline work',
+  debugHeaderEnabled: 'the request-pipeline work',
+  enableXFF: 'the request-pipeline work',
+  promoteServerVars: 'the request-pipeline work',
+  nodeProcessStickySessions: 'the request-pipeline work',
+  watchedFiles: 'recycling on file changes',
+  uncFileChangesPollingInterval: 'recycling on file changes',
+  recycleSignalEnabled: 'recycling on file changes',
+  loggingEnabled: 'log files',
+  logDirectory: 'log files',
+  maxLogFileSizeInKB: 'log files',
+  maxTotalLogFileSizeInKB: 'log files',
+  maxLogFiles: 'log files',
+  debuggingEnabled: 'debugging',
+  debuggerPathSegment: 'debugging',
+  debuggerPortRange: 'debugging',
+};

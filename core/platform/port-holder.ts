@@ -57,7 +57,9 @@ async function linuxHolder(port: number): Promise<PortHolder | undefined> {
       const target = await readlink(`/proc/${entry}/fd/${fd}`).catch(() => '');
       const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
       if (inode && inodes.has(inode)) {
-        const name = (await readFile(`/proc/${entry}/comm`, 'utf8').catch(() => '')).trim();
+        // The program's own name (argv[0]); `comm` may be a thread name such as "MainThread".
+        const argv0 = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0')[0] ?? '';
+        const name = argv0 ? argv0.split('/').pop()! : (await readFile(`/proc/${entry}/comm`, 'utf8').catch(() => '')).trim();
         return { pid: Number(entry), ...(name ? { name } : {}) };
       }
     }

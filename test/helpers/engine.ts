@@ -1,0 +1,61 @@
+import { Engine } from '../../core/engine.js';
+import type { EngineEvent } from '../../core/events.js';
+import type { App } from '../../core/app/app.js';
+
+export interface TestEngine {
+  engine: Engine;
+  port: number;
+  events: EngineEvent[];
+  /** Resolves with the first event (already seen or future) that matches. */
+  waitFor(match: (e: EngineEvent) => boolean, timeoutMs?: number): Promise<EngineEvent>;
+  stop(): Promise<void>;
+}
+
+/** An engine on an ephemeral loopback port, recording its events. Environment: process.env plus `env`. */
+export async function startEngine(env: NodeJS.ProcessEnv = {}): Promise<TestEngine> {
+  const engine = new Engine({ host: '127.0.0.1', port: 0, env: { ...process.env, ...env } });
+  const events: EngineEvent[] = [];
+  const waiters = new Set<{ match: (e: EngineEvent) => boolean; resolve: (e: EngineEvent) => void }>();
+  engine.on('event', (e) => {
+    events.push(e);
+    for (const w of waiters) {
+      if (w.match(e)) {
+        waiters.delete(w);
+        w.resolve(e);
+      }
+    }
+  });
+  await engine.start();
+  return {
+    engine,
+    port: engine.port,
+    events,
+    waitFor(match, timeoutMs = 15_000) {
+      const seen = events.find(match);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const waiter = {
+          match,
+          resolve: (e: EngineEvent) => {
+            clearTimeout(timer);
+            resolve(e);
+          },
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(waiter);
+          reject(new Error(`timed out waiting for an event; events so far: ${JSON.stringify(events.map((x) => x.type))}`));
+        }, timeoutMs);
+        waiters.add(waiter);
+      });
+    },
+    stop: () => engine.stop(2000),
+  };
+}
+
+/** Adds an app and waits until all its workers are ready. */
+export async function addRunningApp(t: TestEngine, folder: string): Promise<App> {
+  const app = await t.engine.addApp(folder);
+  await t.waitFor((e) => e.type === 'app-state' && e.app === app.name && (e.state === 'running' || e.state === 'errored'));
+  if (app.state !== 'running') throw new Error(`app ${app.name} is ${app.state}: ${app.problem?.title} ${app.problem?.detail}`);
+  return app;
+}
