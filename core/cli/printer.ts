@@ -14,6 +14,9 @@ function indent(lines: readonly string[], prefix = '    | '): string {
 }
 
 export class EventPrinter {
+  /** The stderr lines last printed for each app's crash, so a crash loop does not print the same trace again. */
+  private readonly lastCrashStderr = new Map<string, string>();
+
   constructor(
     private readonly out: Output,
     private readonly err: Output,
@@ -56,7 +59,14 @@ export class EventPrinter {
         const how = event.signal ? `was killed by ${event.signal}` : `exited with code ${event.code}`;
         const when = event.beforeReady ? 'before it listened on process.env.PORT' : `after ${seconds(event.uptimeMs)}`;
         const next = event.restartInMs !== undefined ? `; restarting in ${seconds(event.restartInMs)}` : '';
-        const stderr = event.stderr.length ? `  last stderr lines:\n${indent(event.stderr)}` : '  (it wrote nothing to stderr)\n';
+        const joined = event.stderr.join('\n');
+        const repeated = joined !== '' && this.lastCrashStderr.get(event.app) === joined;
+        this.lastCrashStderr.set(event.app, joined);
+        const stderr = !event.stderr.length
+          ? '  (it wrote nothing to stderr)\n'
+          : repeated
+            ? '  (the same stderr output as the previous crash)\n'
+            : `  last stderr lines:\n${indent(event.stderr)}`;
         return { text: `[${event.app}] worker pid ${event.pid} ${how} ${when}${next}\n${stderr}`, error: true };
       }
     }

@@ -146,7 +146,7 @@ function applyFile(
   warnings: ConfigIssue[],
 ): void {
   const lines = new LineCounter();
-  const source = iisnodeDialect ? adaptIisnodeYaml(text) : text;
+  const source = adaptFlatYaml(text, iisnodeDialect ? 'iisnode' : 'berth');
   const doc = parseDocument(source, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const at = (node: YamlNode | null | undefined) => {
     const offset = node?.range?.[0] ?? 0;
@@ -155,7 +155,7 @@ function applyFile(
   };
   if (doc.errors.length) {
     for (const error of doc.errors) {
-      const pos = error.linePos?.[0];
+      const pos = error.linePos?.[0] ?? lines.linePos(error.pos[0]);
       errors.push({
         severity: 'error',
         file,
@@ -235,11 +235,23 @@ function firstLine(message: string): string {
 const COMMAND_LINE_KEYS = new Set(['nodeprocesscommandline', 'interceptor']);
 
 /**
- * iisnode.yml was not YAML but `key: value` lines read by a hand-written parser. Two things it accepted break real
- * YAML, so they are adapted line by line (line numbers stay the same): `key:value` with no space after the colon,
+ * Characters that make YAML read a plain value as something else: an alias (`*.js`), an anchor, a tag, a
+ * directive (`%VAR%`), or reserved. In a flat settings file none of those can be meant, so such values are quoted.
+ * iisnode.yml also had no block scalars or flow collections, so there `|`, `>`, `{` and `[` are quoted too.
+ */
+const QUOTE_FIRST = { berth: /^[*&!%@`]/, iisnode: /^[*&!%@`|>{[]/ } as const;
+
+function singleQuoted(raw: string): string {
+  return ` '${raw.replace(/\s+#.*$/, '').trim().replace(/'/g, "''")}'`;
+}
+
+/**
+ * Settings files are `key: value` lines; a few values that people write there are not valid YAML as they stand.
+ * Those lines are adapted one by one, keeping line numbers: values starting with a YAML indicator are quoted, and in
+ * iisnode.yml (read by iisnode with a hand-written parser, not YAML) also `key:value` with no space after the colon
  * and command lines that start with a quoted path (`"C:\Program Files\nodejs\node.exe" --flag`).
  */
-export function adaptIisnodeYaml(text: string): string {
+export function adaptFlatYaml(text: string, dialect: 'berth' | 'iisnode'): string {
   return text
     .split(/(\r?\n)/)
     .map((line) => {
@@ -247,13 +259,15 @@ export function adaptIisnodeYaml(text: string): string {
       if (!match) return line;
       const [, indent, key, gap, rest] = match as unknown as [string, string, string, string, string];
       let value = rest;
-      if (COMMAND_LINE_KEYS.has(key.toLowerCase()) && value.trimStart().startsWith('"')) {
-        const withoutComment = value.replace(/\s+#.*$/, '').trim();
-        value = ` '${withoutComment.replace(/'/g, "''")}'`;
-      } else if (value !== '' && !/^\s/.test(value)) {
-        value = ` ${value}`;
-      }
-      return `${indent}${key}${gap}:${value}`;
+      if (dialect === 'iisnode' && value !== '' && !/^\s/.test(value)) value = ` ${value}`;
+      const trimmed = value.trimStart();
+      if (dialect === 'iisnode' && COMMAND_LINE_KEYS.has(key.toLowerCase()) && trimmed.startsWith('"')) value = singleQuoted(trimmed);
+      else if (/^\s/.test(value) && QUOTE_FIRST[dialect].test(trimmed)) value = singleQuoted(trimmed);
+      // iisnode trimmed spaces around keys; in YAML a stray indent would nest the line under the previous key.
+      return `${dialect === 'iisnode' ? '' : indent}${key}${gap}:${value}`;
     })
     .join('');
 }
+
+/** iisnode.yml's dialect, for callers that want to see what Berth parses. */
+export const adaptIisnodeYaml = (text: string): string => adaptFlatYaml(text, 'iisnode');

@@ -17,11 +17,14 @@ function run(command: string, args: string[]): Promise<string> {
   });
 }
 
-/** Parses `netstat -ano -p tcp` output (Windows) for the pid listening on `port`. */
+/**
+ * Parses `netstat -ano -p tcp` output (Windows) for the pid listening on `port`. The state column is translated on
+ * non-English Windows, so a listening socket is recognised by its foreign address (`0.0.0.0:0` or `[::]:0`).
+ */
 export function pidFromNetstat(output: string, port: number): number | undefined {
   for (const line of output.split(/\r?\n/)) {
     const cols = line.trim().split(/\s+/);
-    if (cols.length < 5 || !/^TCP/i.test(cols[0]!) || !/^LISTENING$/i.test(cols[3]!)) continue;
+    if (cols.length < 5 || !/^TCP/i.test(cols[0]!) || !/:0$/.test(cols[2]!)) continue;
     const local = cols[1]!;
     if (Number(local.slice(local.lastIndexOf(':') + 1)) === port) return Number(cols[4]);
   }

@@ -176,7 +176,15 @@ export function parseResponseHead(text: string): ResponseHead {
   if (!text.startsWith('HTTP/1.')) throw new HttpParseError(502, 'The worker sent a response that is not HTTP/1.x');
   const minor = text.charCodeAt(7) - 48;
   const status = Number(text.slice(9, 12));
-  if (text.charCodeAt(8) !== 32 || !(status >= 100 && status <= 999)) throw new HttpParseError(502, 'The worker sent a malformed status line');
+  const after = text.charCodeAt(12); // a space before the reason, the end of the line, or the end of the head
+  if (
+    (minor !== 0 && minor !== 1) ||
+    text.charCodeAt(8) !== 32 ||
+    !/^[1-9]\d\d$/.test(text.slice(9, 12)) ||
+    !(after === 32 || after === 13 || Number.isNaN(after))
+  ) {
+    throw new HttpParseError(502, 'The worker sent a malformed status line');
+  }
   const head: ResponseHead = { status, minor, contentLength: -1, chunked: false, close: false, keepAlive: false };
   let pos = text.indexOf('\r\n');
   if (pos === -1) return finishResponse(head);

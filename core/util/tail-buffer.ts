@@ -29,7 +29,7 @@ export class TailBuffer {
   /** The last `count` non-empty lines. */
   lastLines(count: number): string[] {
     const lines = this.text().split(/\r?\n/).filter((l) => l.trim() !== '');
-    return lines.slice(-count);
+    return count > 0 ? lines.slice(-count) : [];
   }
 
   get length(): number {
