@@ -99,9 +99,13 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
     this.report({ type: 'engine-listening', url: `http://${this.host}:${this.port}/`, host: this.host, port: this.port });
   }
 
+  /** Once a second: retire idle pooled connections, and replace workers that stopped answering. */
   private sweepPools(): void {
     const now = Date.now();
-    for (const app of this.apps.values()) for (const worker of app.workers()) worker.pool.sweep(now);
+    for (const app of this.apps.values()) {
+      for (const worker of app.workers()) worker.pool.sweep(now);
+      app.checkHealth(now);
+    }
   }
 
   listApps(): App[] {

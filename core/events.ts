@@ -12,6 +12,8 @@ export type EngineEvent =
   | { type: 'worker-started'; app: string; pid: number; generation: number; slot: number }
   | { type: 'worker-ready'; app: string; pid: number; generation: number; slot: number }
   | { type: 'worker-warning'; app: string; pid: number; message: string }
+  /** A worker's event loop was silent past unresponsiveTimeout; a replacement is starting. */
+  | { type: 'worker-unresponsive'; app: string; pid: number; silentMs: number; activeRequests: number }
   | {
       type: 'worker-exit';
       app: string;

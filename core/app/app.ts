@@ -3,13 +3,15 @@ import path from 'node:path';
 import { ConfigError, formatIssue, loadConfig, type ConfigIssue, type LoadedConfig } from '../config/load.js';
 import { defaultSettings, type Settings } from '../config/schema.js';
 import type { EngineEvent } from '../events.js';
-import type { ProxyApp, Unavailable } from '../proxy/front-server.js';
+import type { Dispatch, ExchangeFacts, LocalResponse, ProxyApp, Unavailable } from '../proxy/front-server.js';
 import type { RequestHead } from '../proxy/http-parse.js';
+import { parseServerVarList, type ClientInfo, type ForwardingOptions } from '../proxy/forwarding.js';
+import { debugHeaderValue, DEBUG_PAGE_PATH, renderDebugPage } from '../proxy/debug-header.js';
 import { endpointId, workerEndpoint, type Platform } from '../platform/platform.js';
 import { Worker, type WorkerExit } from '../worker/worker.js';
 import { workerCommand, workerEnvironment } from '../worker/launch.js';
 import { detectEntry, EntryError, type DetectedEntry } from './entry.js';
-import { Generation } from './generation.js';
+import { Generation, type Balancing } from './generation.js';
 import { decideRestart, pruneHistory, type CrashRecord } from './restart-policy.js';
 
 export type AppState = 'stopped' | 'starting' | 'running' | 'errored' | 'stopping';
@@ -26,6 +28,16 @@ export interface AppContext {
   platform: Platform;
   env: NodeJS.ProcessEnv;
   emit(event: EngineEvent): void;
+}
+
+/** iisnode's sticky-session cookie (Azure iisnode, nodeProcessStickySessions). */
+export const STICKY_COOKIE = 'iisnode.session.cookie';
+
+/** The worker ordinal in a sticky-session cookie, parsed like iisnode's atoi (at most 9 digits). */
+export function stickySlot(cookieHeader: string | undefined): number | undefined {
+  if (!cookieHeader) return undefined;
+  const match = /(?:^|;)\s*iisnode\.session\.cookie=(\d{1,9})/.exec(cookieHeader);
+  return match ? Number(match[1]) : undefined;
 }
 
 /** Lines of stderr included in crash events: enough for a node stack trace, whose message comes first. */
@@ -47,6 +59,7 @@ export class App implements ProxyApp {
   private crashes: CrashRecord[] = [];
   private readonly restartTimers = new Set<NodeJS.Timeout>();
   private lastCrashStderr = '';
+  private forwardingOptions: ForwardingOptions | undefined;
 
   constructor(
     readonly folder: string,
@@ -59,10 +72,6 @@ export class App implements ProxyApp {
     return this.config?.settings ?? defaultSettings();
   }
 
-  get devErrorsEnabled(): boolean {
-    return this.settings.devErrorsEnabled;
-  }
-
   get maxRequestBufferSize(): number {
     return this.settings.maxRequestBufferSize;
   }
@@ -73,6 +82,53 @@ export class App implements ProxyApp {
 
   get connectRetryDelayMs(): number {
     return this.settings.namedPipeConnectionRetryDelay;
+  }
+
+  get requestTimeoutMs(): number {
+    return this.settings.requestTimeout;
+  }
+
+  get forwarding(): ForwardingOptions {
+    this.forwardingOptions ??= {
+      enableXFF: this.settings.enableXFF,
+      promoteServerVars: parseServerVarList(this.settings.promoteServerVars),
+    };
+    return this.forwardingOptions;
+  }
+
+  showErrorDetails(loopback: boolean): boolean {
+    const settings = this.settings;
+    return settings.devErrorsEnabled && (loopback || settings.devErrorsForRemote);
+  }
+
+  /** URLs Berth answers itself on the app's host. */
+  intercept(head: RequestHead, _client: ClientInfo, _loopback: boolean): LocalResponse | undefined {
+    if (head.target.startsWith(DEBUG_PAGE_PATH) && (head.method === 'GET' || head.method === 'HEAD')) {
+      const rest = head.target.slice(DEBUG_PAGE_PATH.length);
+      if (rest === '' || rest.startsWith('?') || rest === '/') {
+        return { status: 200, headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }, body: renderDebugPage() };
+      }
+    }
+    return undefined;
+  }
+
+  debugHeader(worker: Worker, facts: ExchangeFacts): string | undefined {
+    const settings = this.settings;
+    if (!settings.debugHeaderEnabled) return undefined;
+    const metrics = worker.metrics;
+    return debugHeaderValue({
+      host: facts.host,
+      nodeCommandLine: settings.nodeProcessCommandLine,
+      nodePid: worker.pid ?? 0,
+      nodeRssBytes: metrics?.rss,
+      nodePrivateBytes: metrics ? metrics.heapTotal + metrics.external : undefined,
+      appProcesses: this.generation?.size ?? 0,
+      processActiveRequests: worker.active,
+      appActiveRequests: this.generation?.activeRequests ?? 0,
+      totalRequests: facts.totalRequests,
+      connectRetries: facts.connectRetries,
+      requestTimeMs: facts.requestTimeMs,
+    });
   }
 
   private emit(event: EngineEvent): void {
@@ -94,6 +150,7 @@ export class App implements ProxyApp {
   /** Reads configuration and finds the entry. On failure the app is errored with a problem that says why. */
   async load(): Promise<boolean> {
     this.problem = undefined;
+    this.forwardingOptions = undefined;
     try {
       this.config = await loadConfig(this.folder, { env: this.context.env });
     } catch (error) {
@@ -219,7 +276,7 @@ export class App implements ProxyApp {
   }
 
   /** Chooses the worker for a request, or says why the app cannot take it. */
-  pick(_head: RequestHead): Worker | Unavailable {
+  pick(head: RequestHead): Dispatch | Unavailable {
     if (this.state === 'errored' && this.problem) {
       return {
         unavailable: true,
@@ -230,10 +287,30 @@ export class App implements ProxyApp {
         ...(this.problem.stderr !== undefined ? { stderr: this.problem.stderr } : {}),
       };
     }
-    const worker = this.state === 'running' || this.state === 'starting' ? this.generation?.pick() : undefined;
-    if (worker) return worker;
-    if (this.state === 'stopped' || this.state === 'stopping') {
+    const generation = this.state === 'running' || this.state === 'starting' ? this.generation : undefined;
+    if (!generation) {
       return { unavailable: true, status: 503, title: `The app ${this.name} is stopped.`, advice: 'Start it from Berth to serve requests again.', app: this.name };
+    }
+    const settings = this.settings;
+    const sticky = settings.nodeProcessStickySessions;
+    const wanted = sticky ? stickySlot(head.cookie) : undefined;
+    const choice = generation.choose(settings.loadBalancing as Balancing, settings.maxConcurrentRequestsPerProcess, wanted);
+    if ('worker' in choice) {
+      // iisnode set the cookie when the request did not carry it (and when it named a worker that could not serve).
+      const honoured = wanted !== undefined && wanted % generation.size === choice.slot;
+      return sticky && !honoured ? { worker: choice.worker, setCookie: `${STICKY_COOKIE}=${choice.slot}` } : { worker: choice.worker };
+    }
+    if (choice.none === 'full') {
+      const cap = settings.maxConcurrentRequestsPerProcess;
+      return {
+        unavailable: true,
+        status: 503,
+        retryAfter: 1,
+        title: `The app ${this.name} is at capacity: each of its ${generation.size} worker(s) already holds ${cap} request(s).`,
+        publicTitle: 'The app is at capacity. Try again in a moment.',
+        advice: 'Every worker holds maxConcurrentRequestsPerProcess requests (open WebSockets count). Try again shortly, raise maxConcurrentRequestsPerProcess, or add workers with nodeProcessCountPerApplication.',
+        app: this.name,
+      };
     }
     return {
       unavailable: true,
@@ -243,6 +320,30 @@ export class App implements ProxyApp {
       app: this.name,
       stderr: this.lastCrashStderr,
     };
+  }
+
+  /**
+   * Replaces workers whose event loop has been silent for longer than unresponsiveTimeout (the bootstrap sends a
+   * heartbeat every second). The new worker starts first; the hung one is then stopped gracefully and killed after
+   * gracefulShutdownTimeout if it never wakes up. Called about once a second.
+   */
+  checkHealth(now = Date.now()): void {
+    const limit = this.settings.unresponsiveTimeout;
+    const generation = this.generation;
+    if (!limit || !generation || (this.state !== 'running' && this.state !== 'starting')) return;
+    generation.slots.forEach((worker, slot) => {
+      if (!worker || worker.state !== 'ready' || now - worker.lastHeardAt <= limit) return;
+      this.emit({
+        type: 'worker-unresponsive',
+        app: this.name,
+        pid: worker.pid ?? 0,
+        silentMs: now - worker.lastHeardAt,
+        activeRequests: worker.active,
+      });
+      generation.slots[slot] = undefined;
+      void this.spawn(generation, slot);
+      void worker.stop(this.settings.gracefulShutdownTimeout);
+    });
   }
 
   describeWorkerExit(worker: Worker): Record<string, string | number | undefined> {
@@ -263,6 +364,13 @@ export class App implements ProxyApp {
     for (const timer of this.restartTimers) clearTimeout(timer);
     this.restartTimers.clear();
     await Promise.all(this.workers().map((w) => w.stop(timeoutMs)));
+  }
+
+  /** Stops, then starts again with freshly read configuration (also the way out of `errored`). */
+  async restart(): Promise<void> {
+    await this.stop();
+    this.config = undefined;
+    await this.start();
   }
 
   /** Stops the workers gracefully (they finish in-flight requests), killing them after gracefulShutdownTimeout. */

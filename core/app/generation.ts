@@ -1,8 +1,13 @@
 import type { Worker } from '../worker/worker.js';
 
+export type Balancing = 'roundRobin' | 'leastBusy';
+
+/** The balancer's answer: a worker, or why there is none. */
+export type Choice = { worker: Worker; slot: number } | { none: 'full' | 'no-workers' };
+
 /**
- * The workers of one version of an app, one per slot. Upgrades (a later issue) start a new generation and drain
- * the old one; routing always asks the current generation.
+ * The workers of one version of an app, one per slot. Upgrades start a new generation and drain the old one;
+ * routing always asks the current generation.
  */
 export class Generation {
   /** Worker per slot; a slot is empty while its crashed worker waits to be replaced. */
@@ -25,18 +30,47 @@ export class Generation {
   }
 
   /**
-   * Round robin in iisnode's order: the cursor moves first, so with two workers the first request goes to slot 1,
-   * then 0, 1, 0… A worker that is still starting keeps its turn (the request waits for it, as in iisnode); empty
-   * slots and stopping workers are skipped.
+   * Chooses a worker for a request. A worker that is still starting takes its turn (the request waits for it, as in
+   * iisnode); empty slots and stopping workers are skipped, and so is a worker already holding `cap` requests, so a
+   * request goes to another worker with room before the app is declared full (iisnode answered 503 at once).
+   *
+   * - `roundRobin`: iisnode's order: the cursor moves first, so with two workers the first request goes to slot 1,
+   *   then 0, 1, 0…
+   * - `leastBusy`: the worker with the fewest active requests; ties go to the next one in round-robin order.
+   * - `preferredSlot` (sticky sessions): that slot when it can take the request, else the policy above.
    */
-  pick(): Worker | undefined {
+  choose(balancing: Balancing, cap: number, preferredSlot?: number): Choice {
     const n = this.slots.length;
-    for (let tries = 0; tries < n; tries++) {
-      this.cursor = (this.cursor + 1) % n;
-      const worker = this.slots[this.cursor];
-      if (worker && (worker.state === 'ready' || worker.state === 'starting')) return worker;
+    let sawLive = false;
+    if (preferredSlot !== undefined && n > 0) {
+      const slot = preferredSlot % n;
+      const worker = this.slots[slot];
+      if (worker && isLive(worker)) {
+        if (worker.active < cap) return { worker, slot };
+        sawLive = true;
+      }
     }
-    return undefined;
+    let best = -1;
+    let bestActive = Infinity;
+    for (let step = 1; step <= n; step++) {
+      const slot = (this.cursor + step) % n;
+      const worker = this.slots[slot];
+      if (!worker || !isLive(worker)) continue;
+      sawLive = true;
+      if (worker.active >= cap) continue;
+      if (balancing === 'roundRobin') {
+        best = slot;
+        break;
+      }
+      if (worker.active < bestActive) {
+        best = slot;
+        bestActive = worker.active;
+        if (bestActive === 0) break;
+      }
+    }
+    if (best === -1) return { none: sawLive ? 'full' : 'no-workers' };
+    this.cursor = best;
+    return { worker: this.slots[best]!, slot: best };
   }
 
   get activeRequests(): number {
@@ -44,4 +78,8 @@ export class Generation {
     for (const worker of this.slots) if (worker) sum += worker.active;
     return sum;
   }
+}
+
+function isLive(worker: Worker): boolean {
+  return worker.state === 'ready' || worker.state === 'starting';
 }

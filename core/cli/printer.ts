@@ -51,6 +51,11 @@ export class EventPrinter {
         return undefined;
       case 'worker-ready':
         return { text: `[${event.app}] worker ${event.slot + 1} ready (pid ${event.pid})\n` };
+      case 'worker-unresponsive':
+        return {
+          text: `[${event.app}] worker pid ${event.pid} has not answered for ${seconds(event.silentMs)} (event loop blocked?); replacing it (${event.activeRequests} request(s) in flight)\n`,
+          error: true,
+        };
       case 'worker-warning':
         return { text: `[${event.app}] warning: worker pid ${event.pid}: ${event.message}\n`, error: true };
       case 'worker-exit': {

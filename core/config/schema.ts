@@ -270,6 +270,31 @@ export const SETTINGS = {
     berthOnly: true,
     check: checkRelativeEntry,
   }),
+  loadBalancing: {
+    kind: 'enum',
+    default: 'roundRobin',
+    values: ['roundRobin', 'leastBusy'],
+    description: 'How requests are spread over workers: `roundRobin` (iisnode\'s order) or `leastBusy` (fewest active requests, ties in round-robin order).',
+    support: 'honoured',
+    berthOnly: true,
+  },
+  devErrorsForRemote: bool(false, {
+    description: 'Show the devErrorsEnabled details (stderr output) to callers on other computers too.',
+    support: 'honoured',
+    berthOnly: true,
+  }),
+  requestTimeout: uint(0, {
+    description: 'A request the app has not started answering after this long gets a 504. 0 turns it off.',
+    support: 'honoured',
+    berthOnly: true,
+    unit: 'ms',
+  }),
+  unresponsiveTimeout: uint(0, {
+    description: "A worker whose event loop stays blocked this long is replaced gracefully. 0 turns it off; use several seconds.",
+    support: 'honoured',
+    berthOnly: true,
+    unit: 'ms',
+  }),
   hostname: str('', {
     description: 'Host name the app answers on: a label (`shop` → shop.localhost) or a full name. Empty: the folder name.',
     support: 'honoured',
@@ -314,11 +339,6 @@ export const SETTING_BY_KEY: ReadonlyMap<string, SettingName> = (() => {
  * warning, so nobody relies on it silently. Each entry goes when its feature lands.
  */
 export const NOT_YET_ACTIVE: Partial<Record<SettingName, string>> = {
-  maxConcurrentRequestsPerProcess: 'the request-pipeline work',
-  debugHeaderEnabled: 'the request-pipeline work',
-  enableXFF: 'the request-pipeline work',
-  promoteServerVars: 'the request-pipeline work',
-  nodeProcessStickySessions: 'the request-pipeline work',
   watchedFiles: 'recycling on file changes',
   uncFileChangesPollingInterval: 'recycling on file changes',
   recycleSignalEnabled: 'recycling on file changes',

@@ -7,8 +7,10 @@
 import net from 'node:net';
 import { ChunkedScanner, HEAD_END, HttpParseError, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http-parse.js';
 import { htmlResponse, renderErrorPage, renderUnknownHostPage, REASONS, type ErrorPage, type HostedApp } from './pages.js';
+import type { Readable } from 'node:stream';
 import type { Worker } from '../worker/worker.js';
 import type { UpstreamPool } from './upstream-pool.js';
+import { needsRewrite, rewriteRequestHead, type ClientInfo, type ForwardingOptions } from './forwarding.js';
 
 /** The most header bytes read before the app (and its maxRequestBufferSize) is known. */
 const HARD_HEAD_LIMIT = 1024 * 1024;
@@ -18,22 +20,60 @@ const CLIENT_IDLE_MS = 65_000;
 const REPLAY_LIMIT = 64 * 1024;
 /** How long a closing connection keeps reading (and dropping) an unread request body. */
 const DISCARD_MS = 5000;
+/** What callers who may not see details read on Berth's 5xx pages. */
+const PUBLIC_TITLES: Record<number, string> = {
+  500: 'The app could not be started to answer this request.',
+  502: 'The app failed while answering this request.',
+  503: 'The app is not available right now. Try again in a moment.',
+  504: 'The app took too long to answer this request.',
+};
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 /** Why an app cannot take a request right now. */
 export interface Unavailable extends ErrorPage {
   unavailable: true;
+  /** Seconds for the Retry-After header of a 503 (default 5). */
+  retryAfter?: number;
+}
+
+/** The worker chosen for a request, and response headers that choice implies (a sticky-session cookie). */
+export interface Dispatch {
+  worker: Worker;
+  setCookie?: string;
+}
+
+/** A response Berth makes itself for a URL it owns on the app's host (diagnostics pages, log files). */
+export interface LocalResponse {
+  status: number;
+  headers: Record<string, string>;
+  body?: string | Buffer | Readable;
+}
+
+/** Facts about one exchange, for the iisnode-debug header. */
+export interface ExchangeFacts {
+  host: string;
+  connectRetries: number;
+  requestTimeMs: number;
+  totalRequests: number;
 }
 
 /** What the proxy needs from an app. */
 export interface ProxyApp {
   readonly name: string;
-  readonly devErrorsEnabled: boolean;
   readonly maxRequestBufferSize: number;
   /** Connection attempts to a starting worker, and the delay between them (iisnode's start-up budget). */
   readonly connectRetries: number;
   readonly connectRetryDelayMs: number;
-  pick(head: RequestHead): Worker | Unavailable;
+  /** 0: no limit. */
+  readonly requestTimeoutMs: number;
+  readonly forwarding: ForwardingOptions;
+  /** Whether a Berth error page may show details (stderr, advice) to this caller. */
+  showErrorDetails(loopback: boolean): boolean;
+  /** A response Berth makes itself for this request, or undefined to send it to the app. */
+  intercept(head: RequestHead, client: ClientInfo, loopback: boolean): LocalResponse | undefined;
+  pick(head: RequestHead): Dispatch | Unavailable;
+  /** The iisnode-debug header value for a response from `worker`, or undefined when it is off. */
+  debugHeader(worker: Worker, facts: ExchangeFacts): string | undefined;
   /** Exit details of a worker, for error pages. */
   describeWorkerExit(worker: Worker): Record<string, string | number | undefined>;
 }
@@ -74,6 +114,8 @@ export class FrontServer {
   readonly server: net.Server;
   private readonly connections = new Set<ClientConnection>();
   private closing = false;
+  /** Requests handed to workers since start (iisnode's worker_total_req). */
+  totalRequests = 0;
 
   constructor(readonly router: Router) {
     this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
@@ -128,6 +170,7 @@ class ClientConnection {
   exchange: Exchange | null = null;
   closeAfterResponse = false;
   readonly loopback: boolean;
+  private info: ClientInfo | undefined;
 
   constructor(
     readonly socket: net.Socket,
@@ -144,6 +187,17 @@ class ClientConnection {
     });
     socket.on('error', () => undefined); // 'close' follows and does the cleanup
     socket.on('close', () => this.exchange?.clientGone());
+  }
+
+  get clientInfo(): ClientInfo {
+    this.info ??= {
+      remoteAddress: this.socket.remoteAddress ?? '',
+      remotePort: this.socket.remotePort ?? 0,
+      localAddress: this.socket.localAddress ?? '',
+      localPort: this.socket.localPort ?? 0,
+      secure: false,
+    };
+    return this.info;
   }
 
   private onData(chunk: Buffer): void {
@@ -231,6 +285,13 @@ class ClientConnection {
     }
     const rest = end + 4 < buf.length ? buf.subarray(end + 4) : null;
     this.buffered = rest;
+    const local = app.intercept(head, this.clientInfo, this.loopback);
+    if (local) {
+      if (head.contentLength > 0 || head.chunked) this.closeAfterResponse = true; // its body is not read
+      this.buffered = this.closeAfterResponse ? null : rest;
+      this.sendLocal(local, head);
+      return;
+    }
     const exchange = new Exchange(this, app, head, buf.subarray(start, end + 4));
     this.exchange = exchange;
     // A body waits in the socket until a worker connection is there. (Requests without one are not paused:
@@ -244,6 +305,37 @@ class ClientConnection {
     this.buffered = null;
     this.closeAfterResponse = true;
     this.respond(htmlResponse(status, renderErrorPage({ status, title: message, advice: '' }, false)));
+  }
+
+  /** Writes a response Berth made itself, then goes on with the next request (or closes). */
+  private sendLocal(local: LocalResponse, head: RequestHead): void {
+    const close = this.closeAfterResponse || head.close;
+    let text = `HTTP/1.1 ${local.status} ${REASONS[local.status] ?? 'OK'}\r\n`;
+    for (const [name, value] of Object.entries(local.headers)) text += `${name}: ${value}\r\n`;
+    const body = local.body;
+    const sized = typeof body === 'string' ? Buffer.from(body, 'utf8') : body instanceof Buffer ? body : undefined;
+    if (sized && !('Content-Length' in local.headers)) text += `Content-Length: ${sized.length}\r\n`;
+    if (close) text += 'Connection: close\r\n';
+    text += '\r\n';
+    const headBytes = Buffer.from(text, 'latin1');
+    const done = () => this.localDone(close);
+    if (head.method === 'HEAD' || body === undefined) {
+      (body as Readable | undefined)?.destroy?.();
+      this.socket.write(headBytes, done);
+    } else if (sized) {
+      this.socket.write(Buffer.concat([headBytes, sized]), done);
+    } else {
+      const stream = body as Readable;
+      this.socket.write(headBytes);
+      stream.on('error', () => this.socket.destroy());
+      stream.on('end', done);
+      stream.pipe(this.socket, { end: false });
+    }
+  }
+
+  private localDone(close: boolean): void {
+    if (close) this.closeAfterResponse = true;
+    this.exchangeDone(!close);
   }
 
   respond(bytes: Buffer): void {
@@ -296,6 +388,10 @@ class Exchange {
   private retried = false;
   private connectAttempts = 0;
   private readonly startedAt = Date.now();
+  /** When the request went to the worker, for the iisnode-debug header's req_time. */
+  private sentAt = 0;
+  private setCookie: string | undefined;
+  private timeout: NodeJS.Timeout | undefined;
   /** The request bytes sent so far, while small enough to replay. */
   private replay: Buffer[] | null = [];
   private replayBytes = 0;
@@ -322,10 +418,28 @@ class Exchange {
       this.fail(picked);
       return;
     }
-    this.worker = picked;
-    picked.active++;
-    picked.totalRequests++;
+    const worker = picked.worker;
+    this.worker = worker;
+    this.setCookie = picked.setCookie;
+    worker.active++;
+    worker.totalRequests++;
+    this.client.front.totalRequests++;
+    if (this.app.requestTimeoutMs > 0) this.timeout = setTimeout(() => this.timedOut(), this.app.requestTimeoutMs);
     this.acquire();
+  }
+
+  /** requestTimeout: the app has not started answering in time. */
+  private timedOut(): void {
+    if (this.responseStarted || this.phase === Phase.Done || this.phase === Phase.Tunnel) return;
+    const seconds = (this.app.requestTimeoutMs / 1000).toFixed(1);
+    this.fail({
+      unavailable: true,
+      status: 504,
+      title: `The app did not start answering within requestTimeout (${seconds} s).`,
+      advice: 'The request took longer than requestTimeout allows. The app may be stuck, or the limit too low for this request.',
+      app: this.app.name,
+      ...(this.worker ? { stderr: this.worker.stderrTail.text(), facts: { pid: this.worker.pid } } : {}),
+    });
   }
 
   private acquire(): void {
@@ -408,7 +522,13 @@ class Exchange {
     }
     socket.exchange = this;
     this.upstream = socket;
-    this.send(this.headBytes);
+    this.sentAt = Date.now();
+    const forwarding = this.app.forwarding;
+    this.send(
+      needsRewrite(this.head, forwarding)
+        ? Buffer.from(rewriteRequestHead(this.head, forwarding, this.client.clientInfo), 'latin1')
+        : this.headBytes,
+    );
     if (this.hasBody) {
       this.phase = Phase.RequestBody;
       this.client.socket.resume();
@@ -548,6 +668,15 @@ class Exchange {
         this.responseRemaining = head.contentLength;
       } else this.responsePhase = ResponsePhase.UntilClose;
       this.responseStarted = true;
+      clearTimeout(this.timeout);
+      const extra = this.extraResponseHeaders();
+      if (extra) {
+        // Insert Berth's headers before the blank line; the body bytes follow in the same write.
+        const head = Buffer.concat([buf.subarray(0, end), Buffer.from(`\r\n${extra}\r\n\r\n`, 'latin1')]);
+        const merged = Buffer.concat([head, buf.subarray(headEnd)]);
+        this.forwardResponseBody(merged, head.length);
+        return;
+      }
       // Head and the body bytes that came with it go out in one write.
       this.forwardResponseBody(buf, headEnd);
       return;
@@ -597,6 +726,19 @@ class Exchange {
         this.complete();
       }
     }
+  }
+
+  /** Header lines Berth adds to the app's response: the sticky-session cookie, the iisnode-debug header. */
+  private extraResponseHeaders(): string {
+    let extra = this.setCookie ? `Set-Cookie: ${this.setCookie}` : '';
+    const debug = this.app.debugHeader(this.worker!, {
+      host: this.head.host ?? '',
+      connectRetries: this.connectAttempts,
+      requestTimeMs: Date.now() - this.sentAt,
+      totalRequests: this.client.front.totalRequests,
+    });
+    if (debug) extra += `${extra ? '\r\n' : ''}iisnode-debug: ${debug}`;
+    return extra;
   }
 
   private writeClient(bytes: Buffer): void {
@@ -696,6 +838,7 @@ class Exchange {
   private finishTunnel(): void {
     if (this.phase === Phase.Done) return;
     this.phase = Phase.Done;
+    clearTimeout(this.timeout);
     this.worker!.active--;
     this.upstream?.destroy();
     this.upstream = null;
@@ -726,6 +869,7 @@ class Exchange {
   private release(reusable: boolean): void {
     if (this.phase === Phase.Done) return;
     this.phase = Phase.Done;
+    clearTimeout(this.timeout);
     const upstream = this.upstream;
     this.upstream = null;
     if (upstream) {
@@ -804,14 +948,18 @@ class Exchange {
     this.fail(page);
   }
 
-  /** Answers with a Berth error page (details for loopback callers when devErrorsEnabled). */
+  /**
+   * Answers with a Berth error page: the details (advice, stderr) for callers allowed to see them
+   * (devErrorsEnabled, loopback unless devErrorsForRemote), a plain page for others.
+   */
   private fail(page: Unavailable): void {
     if (this.phase === Phase.Done) return;
+    page.publicTitle ??= PUBLIC_TITLES[page.status] ?? 'The app could not answer this request.';
     this.upstream?.destroy();
     this.release(false);
     this.client.exchange = null;
-    const details = this.app.devErrorsEnabled && this.client.loopback;
-    const extra: Record<string, string> = page.status === 503 ? { 'Retry-After': '5' } : {};
+    const details = this.app.showErrorDetails(this.client.loopback);
+    const extra: Record<string, string> = page.status === 503 ? { 'Retry-After': String(page.retryAfter ?? 5) } : {};
     // The request body, if any, was not read: the connection cannot carry another request.
     this.client.closeAfterResponse = true;
     this.client.buffered = null;

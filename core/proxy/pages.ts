@@ -40,8 +40,10 @@ ${body}
 
 export interface ErrorPage {
   status: number;
-  /** One line: what happened. */
+  /** One line: what happened (shown with details). */
   title: string;
+  /** What a caller without details sees instead of `title` (default: `title`). */
+  publicTitle?: string;
   /** What it means and what to do. */
   advice: string;
   /** The app it concerns. */
@@ -55,7 +57,8 @@ export interface ErrorPage {
 /** An error page. `details` adds the facts and stderr tail (devErrorsEnabled, loopback callers). */
 export function renderErrorPage(page: ErrorPage, details: boolean): string {
   const reason = REASONS[page.status] ?? 'Error';
-  let body = `<h1>${page.status} ${escapeHtml(reason)}</h1>\n<p><strong>${escapeHtml(page.title)}</strong></p>\n`;
+  const title = details ? page.title : (page.publicTitle ?? page.title);
+  let body = `<h1>${page.status} ${escapeHtml(reason)}</h1>\n<p><strong>${escapeHtml(title)}</strong></p>\n`;
   if (details) {
     body += `<p>${escapeHtml(page.advice)}</p>\n`;
     const facts = Object.entries({ app: page.app, ...page.facts }).filter(([, v]) => v !== undefined && v !== '');
@@ -66,8 +69,8 @@ export function renderErrorPage(page: ErrorPage, details: boolean): string {
       body += '<p>The worker wrote nothing to stderr.</p>\n';
     }
     body +=
-      '<p class="muted">These details are shown because devErrorsEnabled is true and you are on this computer. ' +
-      'Other callers get a plain error. Set <code>devErrorsEnabled: false</code> in berth.yml to hide them.</p>\n';
+      '<p class="muted">These details are shown because devErrorsEnabled is true; callers on other computers get a plain error unless devErrorsForRemote is set. ' +
+      'Set <code>devErrorsEnabled: false</code> in berth.yml to hide them.</p>\n';
   }
   return layout(`${page.status} ${reason}`, body);
 }

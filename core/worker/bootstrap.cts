@@ -4,12 +4,15 @@
  *
  *   worker → engine  { berth: 'listening', address, isPort, keepAliveTimeout }  a server started listening
  *                    { berth: 'ready' }                                          it listens on process.env.PORT
+ *                    { berth: 'metrics', rss, heapUsed, ... }                    every second: memory, CPU, event
+ *                                                                                loop delay (also the heartbeat)
  *   engine → worker  { berth: 'shutdown' }   stop accepting, finish in-flight requests, then exit
  *
  * No signals are used, so graceful shutdown works the same on Windows. It must stay dependency-free and tiny:
  * it runs inside the user's process, on the user's node.
  */
 import net = require('node:net');
+import perfHooks = require('node:perf_hooks');
 
 type Message = { berth: string; [key: string]: unknown };
 
@@ -75,6 +78,8 @@ function installBootstrap(sendToEngine: (message: Message) => boolean): void {
     }
   }
 
+  startMetrics(post);
+
   process.on('message', (message: unknown) => {
     if (message && typeof message === 'object' && (message as Message).berth === 'shutdown') shutdown();
   });
@@ -87,4 +92,37 @@ function installBootstrap(sendToEngine: (message: Message) => boolean): void {
 function samePath(a: string, b: string): boolean {
   // Windows pipe names are case-insensitive.
   return process.platform === 'win32' ? a.toLowerCase() === b.toLowerCase() : a === b;
+}
+
+/**
+ * Reports memory, CPU and event-loop delay every second. The engine also reads these messages as a heartbeat: a
+ * worker whose event loop is blocked sends none. Measured here, inside the process, so nothing needs wmic.
+ */
+function startMetrics(post: (message: Message) => void): void {
+  const intervalMs = 1000;
+  const delay = perfHooks.monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  let lastCpu = process.cpuUsage();
+  let lastAt = process.hrtime.bigint();
+  const timer = setInterval(() => {
+    const now = process.hrtime.bigint();
+    const cpu = process.cpuUsage(lastCpu);
+    const elapsedUs = Number(now - lastAt) / 1000;
+    lastCpu = process.cpuUsage();
+    lastAt = now;
+    const memory = process.memoryUsage();
+    post({
+      berth: 'metrics',
+      at: Date.now(),
+      rss: memory.rss,
+      heapUsed: memory.heapUsed,
+      heapTotal: memory.heapTotal,
+      external: memory.external,
+      arrayBuffers: memory.arrayBuffers,
+      cpuPercent: elapsedUs > 0 ? Math.round(((cpu.user + cpu.system) / elapsedUs) * 1000) / 10 : 0,
+      eventLoopDelayMs: { p50: delay.percentile(50) / 1e6, p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 },
+    });
+    delay.reset();
+  }, intervalMs);
+  timer.unref();
 }

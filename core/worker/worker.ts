@@ -40,12 +40,25 @@ export interface WorkerExit {
   uptimeMs: number;
 }
 
+/** What the bootstrap reports every second. */
+export interface WorkerMetrics {
+  at: number;
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  cpuPercent: number;
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
+}
+
 export interface WorkerEvents {
   ready: [];
   exit: [WorkerExit];
   /** The app listened somewhere other than process.env.PORT (a fixed TCP port, usually). */
   'listening-elsewhere': [address: string];
   output: [stream: 'stdout' | 'stderr', chunk: Buffer];
+  metrics: [WorkerMetrics];
 }
 
 /**
@@ -61,6 +74,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
   active = 0;
   totalRequests = 0;
   readonly stderrTail = new TailBuffer(STDERR_TAIL_BYTES);
+  /** The latest metrics from the bootstrap. */
+  metrics: WorkerMetrics | undefined;
+  /** When the worker last sent anything (its heartbeat): a worker whose event loop is blocked goes quiet. */
+  lastHeardAt = Date.now();
   readonly pool: UpstreamPool;
   private child: ChildProcess | undefined;
   private stopRequested = false;
@@ -120,7 +137,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private onMessage(message: unknown): void {
     if (!message || typeof message !== 'object') return;
     const m = message as { berth?: string; address?: unknown; isEndpoint?: boolean; keepAliveTimeout?: unknown };
-    if (m.berth === 'listening') {
+    this.lastHeardAt = Date.now();
+    if (m.berth === 'metrics') {
+      this.metrics = message as WorkerMetrics;
+      this.emit('metrics', this.metrics);
+    } else if (m.berth === 'listening') {
       if (m.isEndpoint) {
         if (typeof m.keepAliveTimeout === 'number') this.pool.setWorkerKeepAlive(m.keepAliveTimeout);
       } else {
