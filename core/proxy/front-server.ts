@@ -27,6 +27,8 @@ const PUBLIC_TITLES: Record<number, string> = {
   503: 'The app is not available right now. Try again in a moment.',
   504: 'The app took too long to answer this request.',
 };
+/** How long a failed request waits to learn whether its worker exited, for a precise error page. */
+const EXIT_GRACE_MS = 300;
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 /** Why an app cannot take a request right now. */
@@ -786,7 +788,11 @@ class Exchange {
       this.reconnectAndReplay(replay);
       return;
     }
-    this.failWorkerGone();
+    // A connection usually drops a moment before the worker's exit is known: wait briefly, so the page can say that
+    // the worker exited, with its exit code, rather than only that the connection closed.
+    const worker = this.worker!;
+    if (worker.state === 'exited') this.failWorkerGone();
+    else void worker.whenExited(EXIT_GRACE_MS).then(() => this.failWorkerGone());
   }
 
   private reconnectAndReplay(replay: Buffer[]): void {

@@ -192,6 +192,22 @@ export class Worker extends EventEmitter<WorkerEvents> {
     });
   }
 
+  /** Resolves true when the worker has exited (now or within `timeoutMs`), false otherwise. */
+  whenExited(timeoutMs: number): Promise<boolean> {
+    if (this.state === 'exited') return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.off('exit', onExit);
+        resolve(false);
+      }, timeoutMs);
+      const onExit = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.once('exit', onExit);
+    });
+  }
+
   /**
    * Asks the worker to finish in-flight requests and exit (an IPC message: no signal, so it works on Windows), and
    * kills its process tree if it is still running after `timeoutMs`. Resolves when it has exited.

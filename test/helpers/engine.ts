@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { Engine } from '../../core/engine.js';
+import { REPO } from './paths.js';
 import type { EngineEvent } from '../../core/events.js';
 import type { App } from '../../core/app/app.js';
 
@@ -11,9 +13,13 @@ export interface TestEngine {
   stop(): Promise<void>;
 }
 
-/** An engine on an ephemeral loopback port, recording its events. Environment: process.env plus `env`. */
+/**
+ * An engine on an ephemeral loopback port, recording its events. Environment: process.env plus `env`, and NODE_PATH
+ * pointing at the project's node_modules: fixture apps copied to temp folders find their dependencies (`ws`) there,
+ * as a real app finds its own node_modules.
+ */
 export async function startEngine(env: NodeJS.ProcessEnv = {}): Promise<TestEngine> {
-  const engine = new Engine({ host: '127.0.0.1', port: 0, env: { ...process.env, ...env } });
+  const engine = new Engine({ host: '127.0.0.1', port: 0, env: { ...process.env, NODE_PATH: path.join(REPO, 'node_modules'), ...env } });
   const events: EngineEvent[] = [];
   const waiters = new Set<{ match: (e: EngineEvent) => boolean; resolve: (e: EngineEvent) => void }>();
   engine.on('event', (e) => {
