@@ -160,3 +160,9 @@ describe('htmlResponse', () => {
     assert.equal(body.toString('utf8'), html);
   });
 });
+
+test('isLoopback accepts IPv4 loopback, ::1 and mapped loopback only', async () => {
+  const { isLoopback } = await import('../../core/proxy/front-server.js');
+  for (const address of ['127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1']) assert.equal(isLoopback(address), true, address);
+  for (const address of ['192.0.2.2', '::ffff:10.0.0.1', 'fd00::2', '', undefined]) assert.equal(isLoopback(address), false, String(address));
+});
