@@ -83,8 +83,12 @@ function installBootstrap(sendToEngine: (message: Message) => boolean): void {
   process.on('message', (message: unknown) => {
     if (message && typeof message === 'object' && (message as Message).berth === 'shutdown') shutdown();
   });
-  // The engine went away (it exited or was killed): leave no orphan behind.
-  process.on('disconnect', () => process.exit(0));
+  // The engine went away (it exited or was killed): leave no orphan behind. Closing the servers first removes
+  // their unix socket files (named pipes vanish by themselves).
+  process.on('disconnect', () => {
+    for (const server of servers) server.close();
+    process.exit(0);
+  });
   // The listeners above must not keep an app alive that would otherwise finish on its own.
   (process.channel as { unref?: () => void } | undefined)?.unref?.();
 }

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -92,9 +93,17 @@ describe('berth serve', () => {
     const s = await serve([folder], {}, 2);
     const pids = workerPids(s.output());
     assert.equal(pids.length, 2);
+    // Each worker's PORT is its unix socket file (Linux lets us read another process's environment).
+    const sockets =
+      process.platform === 'linux'
+        ? await Promise.all(pids.map(async (p) => /(?:^|\0)PORT=([^\0]+)/.exec(await readFile(`/proc/${p}/environ`, 'utf8'))![1]!))
+        : [];
+    for (const socket of sockets) assert.ok(existsSync(socket), socket);
     s.child.kill('SIGKILL');
     await s.exited;
     await eventually(() => pids.every((p) => !isAlive(p)), 5000);
+    // They closed their servers on the way out, which removed their socket files.
+    for (const socket of sockets) assert.ok(!existsSync(socket), `${socket} was left behind`);
   });
 
   test('a port already in use is an error that says so and names the holder', async () => {

@@ -1,0 +1,11 @@
+/**
+ * Every scenario, in the order they run. To add one, write a module in this folder that exports a Scenario
+ * (see ../lib/scenario.ts; throughput scenarios are a few lines with ../lib/load-scenario.ts) and list it here.
+ */
+import type { Scenario } from '../lib/scenario.js';
+import coldStart from './cold-start.js';
+import cpu from './cpu.js';
+import hello from './hello.js';
+import latency from './latency.js';
+
+export const SCENARIOS: readonly Scenario[] = [hello, cpu, latency, coldStart];
