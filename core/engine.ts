@@ -10,7 +10,7 @@ import type { HostedApp } from './proxy/pages.js';
 import type { RequestHead } from './proxy/http-parse.js';
 import { findPortHolder } from './platform/port-holder.js';
 import type { Platform } from './platform/platform.js';
-import { routeByHost } from './routing.js';
+import { HostRouter } from './routing.js';
 
 export interface EngineOptions {
   /** Front server address. Default 127.0.0.1:8080. */
@@ -48,6 +48,7 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
   readonly env: NodeJS.ProcessEnv;
   readonly platform: Platform;
   private readonly apps = new Map<string, App>();
+  private readonly router = new HostRouter<App>();
   private readonly front: FrontServer;
   private address: AddressInfo | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -136,8 +137,10 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
     const app = new App(absolute, name, { platform: this.platform, env: this.env, emit: (e) => this.report(e) });
     this.apps.set(name, app);
     app.host = hostFor(name, '');
+    this.routesChanged();
     const loaded = await app.load();
     if (loaded) this.assignHost(app);
+    this.routesChanged();
     this.report({ type: 'app-added', app: name, folder: absolute, url: this.urlOf(app) });
     if (loaded) await app.start();
     return app;
@@ -157,12 +160,18 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
     if (!app) return;
     await app.stop();
     this.apps.delete(name);
+    this.routesChanged();
     this.report({ type: 'app-removed', app: name });
   }
 
   // Router, for the front server.
   route(head: RequestHead): ProxyApp | undefined {
-    return routeByHost(head.host, [...this.apps.values()]);
+    return this.router.route(head.host);
+  }
+
+  /** Call after apps are added or removed or their hosts change. */
+  private routesChanged(): void {
+    this.router.update([...this.apps.values()]);
   }
 
   hostedApps(): HostedApp[] {

@@ -28,3 +28,28 @@ export function routeByHost<T extends Routable>(hostHeader: string | undefined, 
   if (apps.length === 1 && isMachineHost(host)) return apps[0];
   return undefined;
 }
+
+/**
+ * routeByHost with a per-Host-header cache, for the request path: most requests repeat a handful of Host values.
+ * The cache is dropped whenever the apps or their hosts change.
+ */
+export class HostRouter<T extends Routable> {
+  private cache = new Map<string, T | undefined>();
+  private apps: readonly T[] = [];
+
+  update(apps: readonly T[]): void {
+    this.apps = apps;
+    this.cache.clear();
+  }
+
+  route(hostHeader: string | undefined): T | undefined {
+    const key = hostHeader ?? '';
+    let app = this.cache.get(key);
+    if (app === undefined && !this.cache.has(key)) {
+      app = routeByHost(key, this.apps);
+      // Unknown Host values are not cached: a client could otherwise grow the cache without bound.
+      if (app !== undefined && this.cache.size < 1024) this.cache.set(key, app);
+    }
+    return app;
+  }
+}

@@ -112,6 +112,10 @@ export class App implements ProxyApp {
     return undefined;
   }
 
+  get debugHeaderEnabled(): boolean {
+    return this.settings.debugHeaderEnabled;
+  }
+
   debugHeader(worker: Worker, facts: ExchangeFacts): string | undefined {
     const settings = this.settings;
     if (!settings.debugHeaderEnabled) return undefined;

@@ -74,7 +74,9 @@ export interface ProxyApp {
   /** A response Berth makes itself for this request, or undefined to send it to the app. */
   intercept(head: RequestHead, client: ClientInfo, loopback: boolean): LocalResponse | undefined;
   pick(head: RequestHead): Dispatch | Unavailable;
-  /** The iisnode-debug header value for a response from `worker`, or undefined when it is off. */
+  /** debugHeaderEnabled: checked first, so the facts are only gathered when the header is wanted. */
+  readonly debugHeaderEnabled: boolean;
+  /** The iisnode-debug header value for a response from `worker`. */
   debugHeader(worker: Worker, facts: ExchangeFacts): string | undefined;
   /** Exit details of a worker, for error pages. */
   describeWorkerExit(worker: Worker): Record<string, string | number | undefined>;
@@ -733,6 +735,7 @@ class Exchange {
   /** Header lines Berth adds to the app's response: the sticky-session cookie, the iisnode-debug header. */
   private extraResponseHeaders(): string {
     let extra = this.setCookie ? `Set-Cookie: ${this.setCookie}` : '';
+    if (!this.app.debugHeaderEnabled) return extra;
     const debug = this.app.debugHeader(this.worker!, {
       host: this.head.host ?? '',
       connectRetries: this.connectAttempts,

@@ -65,3 +65,21 @@ describe('isMachineHost', () => {
     }
   });
 });
+
+describe('HostRouter', () => {
+  test('routes like routeByHost, caches known hosts, and forgets them when the apps change', async () => {
+    const { HostRouter } = await import('../../core/routing.js');
+    const router = new HostRouter<{ host: string }>();
+    const shop = { host: 'shop.localhost' };
+    const blog = { host: 'blog.localhost' };
+    router.update([shop]);
+    assert.equal(router.route('shop.localhost:8080'), shop);
+    assert.equal(router.route('localhost'), shop);
+    assert.equal(router.route('nope.localhost'), undefined);
+    router.update([shop, blog]);
+    assert.equal(router.route('localhost'), undefined, 'two apps: the machine host names none');
+    assert.equal(router.route('blog.localhost'), blog);
+    router.update([blog]);
+    assert.equal(router.route('shop.localhost:8080'), undefined);
+  });
+});
