@@ -64,6 +64,14 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
   }
 
   private report(event: EngineEvent): void {
+    // A recycle may have changed the app's hostname setting.
+    if (event.type === 'recycle-succeeded') {
+      const app = this.apps.get(event.app);
+      if (app) {
+        this.assignHost(app);
+        this.routesChanged();
+      }
+    }
     this.emit('event', event);
   }
 
@@ -158,7 +166,7 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
   async removeApp(name: string): Promise<void> {
     const app = this.apps.get(name);
     if (!app) return;
-    await app.stop();
+    await app.dispose();
     this.apps.delete(name);
     this.routesChanged();
     this.report({ type: 'app-removed', app: name });
@@ -197,7 +205,10 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
     await Promise.race([closed, timedOut]);
     clearTimeout(timer);
     this.front.destroyConnections();
-    await Promise.all(apps.map((app) => app.stop(timeoutMs)));
+    await Promise.all(apps.map(async (app) => {
+      await app.stop(timeoutMs);
+      await app.dispose();
+    }));
   }
 
   /** Force-kills every worker at once (for a second Ctrl+C). */

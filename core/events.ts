@@ -12,6 +12,12 @@ export type EngineEvent =
   | { type: 'worker-started'; app: string; pid: number; generation: number; slot: number }
   | { type: 'worker-ready'; app: string; pid: number; generation: number; slot: number }
   | { type: 'worker-warning'; app: string; pid: number; message: string }
+  | { type: 'recycle-started'; app: string; reason: string; generation: number }
+  | { type: 'recycle-succeeded'; app: string; reason: string; generation: number; ms: number }
+  /** The new version could not start; `stillServing` is the generation that keeps serving (null: none). */
+  | { type: 'recycle-failed'; app: string; reason: string; title: string; detail: string; stderr?: string; stillServing: number | null }
+  | { type: 'generation-drained'; app: string; generation: number }
+  | { type: 'worker-memory-limit'; app: string; pid: number; rssMb: number; limitMb: number }
   /** A worker's event loop was silent past unresponsiveTimeout; a replacement is starting. */
   | { type: 'worker-unresponsive'; app: string; pid: number; silentMs: number; activeRequests: number }
   | {

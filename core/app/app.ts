@@ -11,7 +11,8 @@ import { endpointId, workerEndpoint, type Platform } from '../platform/platform.
 import { Worker, type WorkerExit } from '../worker/worker.js';
 import { workerCommand, workerEnvironment } from '../worker/launch.js';
 import { detectEntry, EntryError, type DetectedEntry } from './entry.js';
-import { Generation, type Balancing } from './generation.js';
+import { Generation, type AppVersion, type Balancing } from './generation.js';
+import { ControlPipe } from './control-pipe.js';
 import { decideRestart, pruneHistory, type CrashRecord } from './restart-policy.js';
 
 export type AppState = 'stopped' | 'starting' | 'running' | 'errored' | 'stopping';
@@ -40,6 +41,9 @@ export function stickySlot(cookieHeader: string | undefined): number | undefined
   return match ? Number(match[1]) : undefined;
 }
 
+/** How long a worker must stay above maxMemoryPerProcessInMB before it is replaced. */
+const MEMORY_LIMIT_GRACE_MS = 3000;
+
 /** Lines of stderr included in crash events: enough for a node stack trace, whose message comes first. */
 const CRASH_STDERR_LINES = 30;
 
@@ -60,6 +64,11 @@ export class App implements ProxyApp {
   private readonly restartTimers = new Set<NodeJS.Timeout>();
   private lastCrashStderr = '';
   private forwardingOptions: ForwardingOptions | undefined;
+  private recycling: Promise<void> | undefined;
+  private pendingRecycle: string | undefined;
+  private control: Promise<ControlPipe> | undefined;
+  /** Why the last upgrade failed (the previous version kept serving), until one succeeds. */
+  lastUpgradeProblem: AppProblem | undefined;
 
   constructor(
     readonly folder: string,
@@ -151,32 +160,42 @@ export class App implements ProxyApp {
     this.setState('errored');
   }
 
+  /** Reads the configuration and finds the entry: a version to start, or the problem that prevents it. */
+  private async readVersion(): Promise<AppVersion | AppProblem> {
+    let config: LoadedConfig;
+    try {
+      config = await loadConfig(this.folder, { env: this.context.env });
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      const file = error.issues.find((i) => i.file)?.file;
+      return {
+        title: `The configuration${file ? ` file ${path.basename(file)}` : ''} is invalid, so the app was not started.`,
+        detail: error.issues.map(formatIssue).join('\n'),
+        issues: error.issues,
+      };
+    }
+    if (config.warnings.length) this.emit({ type: 'config-warnings', app: this.name, warnings: config.warnings.map(formatIssue) });
+    try {
+      return { config, entry: await detectEntry(this.folder, config.settings.entry, config.file) };
+    } catch (error) {
+      if (!(error instanceof EntryError)) throw error;
+      return { title: 'No entry script, so the app was not started.', detail: error.message };
+    }
+  }
+
   /** Reads configuration and finds the entry. On failure the app is errored with a problem that says why. */
   async load(): Promise<boolean> {
     this.problem = undefined;
     this.forwardingOptions = undefined;
-    try {
-      this.config = await loadConfig(this.folder, { env: this.context.env });
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
+    const version = await this.readVersion();
+    if (!('entry' in version)) {
       this.config = undefined;
-      const file = error.issues.find((i) => i.file)?.file;
-      this.setProblem({
-        title: `The configuration${file ? ` file ${path.basename(file)}` : ''} is invalid, so the app was not started.`,
-        detail: error.issues.map(formatIssue).join('\n'),
-        issues: error.issues,
-      });
-      return false;
-    }
-    if (this.config.warnings.length) this.emit({ type: 'config-warnings', app: this.name, warnings: this.config.warnings.map(formatIssue) });
-    try {
-      this.entry = await detectEntry(this.folder, this.settings.entry, this.config.file);
-    } catch (error) {
-      if (!(error instanceof EntryError)) throw error;
       this.entry = undefined;
-      this.setProblem({ title: 'No entry script, so the app was not started.', detail: error.message });
+      this.setProblem(version);
       return false;
     }
+    this.config = version.config;
+    this.entry = version.entry;
     return true;
   }
 
@@ -189,22 +208,28 @@ export class App implements ProxyApp {
     this.crashes = [];
     this.problem = undefined;
     this.setState('starting');
-    const count = this.settings.nodeProcessCountPerApplication || os.availableParallelism();
-    const generation = new Generation(++this.generations, count);
+    const generation = this.newGeneration({ config: this.config!, entry: this.entry! });
     this.generation = generation;
     await Promise.all(generation.slots.map((_, slot) => this.spawn(generation, slot)));
   }
 
+  private newGeneration(version: AppVersion): Generation {
+    const count = version.config.settings.nodeProcessCountPerApplication || os.availableParallelism();
+    return new Generation(++this.generations, count, version);
+  }
+
   private async spawn(generation: Generation, slot: number): Promise<void> {
     const { platform, env } = this.context;
-    const settings = this.settings;
-    const entry = this.entry!;
+    const { settings } = generation.version.config;
+    const entry = generation.version.entry;
     const endpoint = workerEndpoint(platform, endpointId());
+    const workerEnv = workerEnvironment(env, settings, endpoint, platform);
+    if (settings.recycleSignalEnabled) workerEnv.IISNODE_CONTROL_PIPE = (await this.controlPipe()).endpoint;
     const worker = new Worker({
       command: workerCommand(settings.nodeProcessCommandLine, platform),
       entry: entry.file,
       cwd: path.dirname(entry.file),
-      env: workerEnvironment(env, settings, endpoint, platform),
+      env: workerEnv,
       endpoint,
       generation: generation.id,
       index: slot,
@@ -227,6 +252,105 @@ export class App implements ProxyApp {
     worker.on('exit', (info) => this.onWorkerExit(generation, slot, worker, info));
     await worker.start();
     if (worker.pid !== undefined) this.emit({ type: 'worker-started', app: this.name, pid: worker.pid, generation: generation.id, slot });
+  }
+
+  /** IISNODE_CONTROL_PIPE: one per app for its lifetime, so every generation's workers can ask for a recycle. */
+  private async controlPipe(): Promise<ControlPipe> {
+    this.control ??= ControlPipe.open(this.context.platform, () => {
+      void this.recycle('the app asked for it through IISNODE_CONTROL_PIPE');
+    });
+    return this.control;
+  }
+
+  /**
+   * Graceful upgrade (a generation switch): start a new generation with freshly read files and configuration, wait
+   * until every new worker listens, switch routing to it in one step, then drain the old generation (in-flight
+   * requests and WebSockets finish; killed after gracefulShutdownTimeout). If the new generation cannot start, the
+   * old one keeps serving and the failure is reported. A trigger that arrives during a recycle runs one more after it.
+   */
+  recycle(reason: string): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'stopping') return Promise.resolve();
+    if (this.recycling) {
+      this.pendingRecycle = reason;
+      return this.recycling;
+    }
+    this.recycling = this.switchGeneration(reason).finally(() => {
+      this.recycling = undefined;
+      const next = this.pendingRecycle;
+      this.pendingRecycle = undefined;
+      if (next !== undefined) void this.recycle(next);
+    });
+    return this.recycling;
+  }
+
+  private async switchGeneration(reason: string): Promise<void> {
+    const startedAt = Date.now();
+    const old = this.generation;
+    this.emit({ type: 'recycle-started', app: this.name, reason, generation: old?.id ?? 0 });
+    const version = await this.readVersion();
+    if (!('entry' in version)) {
+      this.upgradeFailed(reason, version, old);
+      return;
+    }
+    const next = this.newGeneration(version);
+    const budgetMs = version.config.settings.maxNamedPipeConnectionRetry * version.config.settings.namedPipeConnectionRetryDelay;
+    await Promise.all(next.slots.map((_, slot) => this.spawn(next, slot)));
+    // Taken now: a worker that exits leaves its slot, but its exit code and stderr are the report.
+    const starting = next.workers();
+    const results = await Promise.allSettled(starting.map((w) => w.whenReady(budgetMs)));
+    const failed = starting.filter((_, i) => results[i]!.status === 'rejected');
+    if (failed.length || this.state === 'stopping' || this.state === 'stopped') {
+      const timedOut = failed.some((w) => w.state !== 'exited');
+      await Promise.all(starting.map((w) => w.stop(0)));
+      if (this.state === 'stopping' || this.state === 'stopped') return;
+      const worker = failed[0];
+      const exit = worker?.exitInfo;
+      this.upgradeFailed(reason, {
+        title: timedOut
+          ? `The new version did not listen on process.env.PORT within ${(budgetMs / 1000).toFixed(1)} s.`
+          : exit?.spawnError
+            ? `The new version could not be started: ${exit.spawnError}`
+            : `The new version's worker exited while starting (${exit?.signal ? `signal ${exit.signal}` : `exit code ${exit?.code}`}).`,
+        detail: 'The previous version keeps serving. Fix the problem; the next change tries again.',
+        stderr: worker?.stderrTail.text() ?? '',
+      }, old);
+      return;
+    }
+    // The switch: from here on every new request goes to the new generation.
+    this.generation = next;
+    this.config = version.config;
+    this.entry = version.entry;
+    this.forwardingOptions = undefined;
+    this.crashes = [];
+    this.problem = undefined;
+    this.lastUpgradeProblem = undefined;
+    this.setState('running');
+    this.emit({ type: 'recycle-succeeded', app: this.name, reason, generation: next.id, ms: Date.now() - startedAt });
+    // Draining may take up to gracefulShutdownTimeout (open WebSockets): it goes on in the background, and further
+    // recycles need not wait for it.
+    if (old) void this.drain(old);
+  }
+
+  private upgradeFailed(reason: string, problem: AppProblem, serving: Generation | undefined): void {
+    this.lastUpgradeProblem = problem;
+    this.emit({
+      type: 'recycle-failed',
+      app: this.name,
+      reason,
+      title: problem.title,
+      detail: problem.detail,
+      ...(problem.stderr ? { stderr: problem.stderr } : {}),
+      stillServing: serving?.id ?? null,
+    });
+    // With no version serving (the app was errored or could not start), the failure is the app's problem now.
+    if (!serving || this.state === 'errored') this.setProblem(problem);
+  }
+
+  /** Stops an old generation gracefully; its in-flight requests and WebSockets finish first. */
+  private async drain(old: Generation): Promise<void> {
+    const timeout = old.version.config.settings.gracefulShutdownTimeout;
+    await Promise.all(old.workers().map((w) => w.stop(timeout)));
+    this.emit({ type: 'generation-drained', app: this.name, generation: old.id });
   }
 
   private onWorkerExit(generation: Generation, slot: number, worker: Worker, info: WorkerExit): void {
@@ -332,22 +456,40 @@ export class App implements ProxyApp {
    * gracefulShutdownTimeout if it never wakes up. Called about once a second.
    */
   checkHealth(now = Date.now()): void {
-    const limit = this.settings.unresponsiveTimeout;
     const generation = this.generation;
-    if (!limit || !generation || (this.state !== 'running' && this.state !== 'starting')) return;
+    if (!generation || (this.state !== 'running' && this.state !== 'starting')) return;
+    const { unresponsiveTimeout, maxMemoryPerProcessInMB } = generation.version.config.settings;
     generation.slots.forEach((worker, slot) => {
-      if (!worker || worker.state !== 'ready' || now - worker.lastHeardAt <= limit) return;
-      this.emit({
-        type: 'worker-unresponsive',
-        app: this.name,
-        pid: worker.pid ?? 0,
-        silentMs: now - worker.lastHeardAt,
-        activeRequests: worker.active,
-      });
-      generation.slots[slot] = undefined;
-      void this.spawn(generation, slot);
-      void worker.stop(this.settings.gracefulShutdownTimeout);
+      if (!worker || worker.state !== 'ready') return;
+      const silentMs = now - worker.lastHeardAt;
+      if (unresponsiveTimeout && silentMs > unresponsiveTimeout) {
+        this.emit({ type: 'worker-unresponsive', app: this.name, pid: worker.pid ?? 0, silentMs, activeRequests: worker.active });
+        this.replaceWorker(generation, slot, worker);
+        return;
+      }
+      const rss = worker.metrics?.rss ?? 0;
+      if (maxMemoryPerProcessInMB && rss > maxMemoryPerProcessInMB * 1024 * 1024) {
+        // It must stay above the limit, not just touch it between two garbage collections.
+        worker.overMemorySince ??= now;
+        if (now - worker.overMemorySince >= MEMORY_LIMIT_GRACE_MS) {
+          this.emit({
+            type: 'worker-memory-limit',
+            app: this.name,
+            pid: worker.pid ?? 0,
+            rssMb: Math.round(rss / 1024 / 1024),
+            limitMb: maxMemoryPerProcessInMB,
+          });
+          this.replaceWorker(generation, slot, worker);
+        }
+      } else worker.overMemorySince = undefined;
     });
+  }
+
+  /** Starts a replacement in the slot first, then stops the old worker gracefully. */
+  private replaceWorker(generation: Generation, slot: number, worker: Worker): void {
+    generation.slots[slot] = undefined;
+    void this.spawn(generation, slot);
+    void worker.stop(generation.version.config.settings.gracefulShutdownTimeout);
   }
 
   describeWorkerExit(worker: Worker): Record<string, string | number | undefined> {
@@ -375,6 +517,14 @@ export class App implements ProxyApp {
     await this.stop();
     this.config = undefined;
     await this.start();
+  }
+
+  /** Releases what the app holds for its lifetime (the control pipe); called when it is removed. */
+  async dispose(): Promise<void> {
+    await this.stop();
+    const control = this.control;
+    this.control = undefined;
+    if (control) await (await control).close();
   }
 
   /** Stops the workers gracefully (they finish in-flight requests), killing them after gracefulShutdownTimeout. */

@@ -1,4 +1,12 @@
+import type { LoadedConfig } from '../config/load.js';
 import type { Worker } from '../worker/worker.js';
+import type { DetectedEntry } from './entry.js';
+
+/** One version of an app: the configuration and entry its workers were started with. */
+export interface AppVersion {
+  config: LoadedConfig;
+  entry: DetectedEntry;
+}
 
 export type Balancing = 'roundRobin' | 'leastBusy';
 
@@ -17,6 +25,7 @@ export class Generation {
   constructor(
     readonly id: number,
     size: number,
+    readonly version: AppVersion,
   ) {
     this.slots = new Array<Worker | undefined>(size).fill(undefined);
   }

@@ -51,6 +51,22 @@ export class EventPrinter {
         return undefined;
       case 'worker-ready':
         return { text: `[${event.app}] worker ${event.slot + 1} ready (pid ${event.pid})\n` };
+      case 'recycle-started':
+        return { text: `[${event.app}] recycling: ${event.reason}\n` };
+      case 'recycle-succeeded':
+        return { text: `[${event.app}] upgraded to generation ${event.generation} in ${seconds(event.ms)}\n` };
+      case 'recycle-failed': {
+        const serving = event.stillServing === null ? 'nothing is serving' : `generation ${event.stillServing} keeps serving`;
+        const stderr = event.stderr?.trim() ? `  its stderr output:\n${indent(event.stderr.trimEnd().split(/\r?\n/).slice(-30))}` : '';
+        return { text: `[${event.app}] upgrade failed: ${event.title} (${serving})\n${indent(event.detail.split('\n'), '    ')}${stderr}`, error: true };
+      }
+      case 'generation-drained':
+        return undefined;
+      case 'worker-memory-limit':
+        return {
+          text: `[${event.app}] worker pid ${event.pid} uses ${event.rssMb} MB, above maxMemoryPerProcessInMB (${event.limitMb} MB); replacing it\n`,
+          error: true,
+        };
       case 'worker-unresponsive':
         return {
           text: `[${event.app}] worker pid ${event.pid} has not answered for ${seconds(event.silentMs)} (event loop blocked?); replacing it (${event.activeRequests} request(s) in flight)\n`,

@@ -295,6 +295,12 @@ export const SETTINGS = {
     berthOnly: true,
     unit: 'ms',
   }),
+  maxMemoryPerProcessInMB: uint(0, {
+    description: 'A worker whose resident memory stays above this for 3 s is replaced gracefully. 0 turns it off.',
+    support: 'honoured',
+    berthOnly: true,
+    unit: 'MB',
+  }),
   hostname: str('', {
     description: 'Host name the app answers on: a label (`shop` → shop.localhost) or a full name. Empty: the folder name.',
     support: 'honoured',
@@ -341,7 +347,6 @@ export const SETTING_BY_KEY: ReadonlyMap<string, SettingName> = (() => {
 export const NOT_YET_ACTIVE: Partial<Record<SettingName, string>> = {
   watchedFiles: 'recycling on file changes',
   uncFileChangesPollingInterval: 'recycling on file changes',
-  recycleSignalEnabled: 'recycling on file changes',
   loggingEnabled: 'log files',
   logDirectory: 'log files',
   maxLogFileSizeInKB: 'log files',

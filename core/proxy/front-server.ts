@@ -400,6 +400,7 @@ class Exchange {
   private replay: Buffer[] | null = [];
   private replayBytes = 0;
   private upstreamPausedClient = false;
+  private keepClientDespiteClose = false;
   private clientPausedUpstream = false;
 
   constructor(
@@ -673,12 +674,17 @@ class Exchange {
       } else this.responsePhase = ResponsePhase.UntilClose;
       this.responseStarted = true;
       clearTimeout(this.timeout);
+      // A worker that is shutting down (an upgrade drains it) answers `Connection: close`. That is about the worker's
+      // connection only: when the response is framed, the client's keep-alive connection stays open for its next
+      // request, which goes to the new generation.
+      this.keepClientDespiteClose = head.close && !this.head.close && this.responsePhase !== ResponsePhase.UntilClose;
       const extra = this.extraResponseHeaders();
-      if (extra) {
-        // Insert Berth's headers before the blank line; the body bytes follow in the same write.
-        const head = Buffer.concat([buf.subarray(0, end), Buffer.from(`\r\n${extra}\r\n\r\n`, 'latin1')]);
-        const merged = Buffer.concat([head, buf.subarray(headEnd)]);
-        this.forwardResponseBody(merged, head.length);
+      if (extra || this.keepClientDespiteClose) {
+        // Rebuild the head: Berth's headers go in before the blank line; the body bytes follow in the same write.
+        let text = buf.toString('latin1', 0, end);
+        if (this.keepClientDespiteClose) text = text.replace(/\r\nConnection:[^\r]*/gi, '');
+        const rebuilt = Buffer.from(`${text}${extra ? `\r\n${extra}` : ''}\r\n\r\n`, 'latin1');
+        this.forwardResponseBody(Buffer.concat([rebuilt, buf.subarray(headEnd)]), rebuilt.length);
         return;
       }
       // Head and the body bytes that came with it go out in one write.
@@ -868,8 +874,13 @@ class Exchange {
   private complete(): void {
     const res = this.responseHead;
     const reusable =
-      res !== null && !res.close && !this.head.close && this.phase === Phase.Response && this.responsePhase === ResponsePhase.Done;
-    const keepAlive = reusable || (res !== null && !res.close && !this.head.close && this.phase === Phase.Response);
+      res !== null &&
+      !res.close &&
+      !this.head.close &&
+      this.phase === Phase.Response &&
+      this.responsePhase === ResponsePhase.Done &&
+      this.worker?.state === 'ready';
+    const keepAlive = res !== null && (!res.close || this.keepClientDespiteClose) && !this.head.close && this.phase === Phase.Response;
     this.release(reusable);
     this.client.exchangeDone(keepAlive);
   }

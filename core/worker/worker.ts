@@ -12,6 +12,9 @@ export const BOOTSTRAP_PATH = fileURLToPath(new URL('./bootstrap.cjs', import.me
 /** iisnode showed "the last 64k" of stderr; Berth keeps that much in memory per worker. */
 export const STDERR_TAIL_BYTES = 64 * 1024;
 
+/** How long an exited worker's output pipes may take to deliver their last bytes. */
+const STDIO_DRAIN_MS = 500;
+
 export type WorkerState = 'starting' | 'ready' | 'stopping' | 'exited';
 
 export interface WorkerSpec {
@@ -78,6 +81,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   metrics: WorkerMetrics | undefined;
   /** When the worker last sent anything (its heartbeat): a worker whose event loop is blocked goes quiet. */
   lastHeardAt = Date.now();
+  /** Since when its memory has been above maxMemoryPerProcessInMB, while it is. */
+  overMemorySince: number | undefined;
   readonly pool: UpstreamPool;
   private child: ChildProcess | undefined;
   private stopRequested = false;
@@ -129,7 +134,18 @@ export class Worker extends EventEmitter<WorkerEvents> {
       // Only spawn failures arrive here before 'exit'; later errors are about the IPC channel.
       if (this.pid === undefined) this.onExit(null, null, describeSpawnError(error, program!));
     });
-    child.once('exit', (code, signal) => this.onExit(code, signal));
+    child.once('exit', (code, signal) => {
+      // 'exit' can come before the last stderr bytes are read; those bytes are the crash report. Wait for the
+      // pipes to end, but not for long: a grandchild may hold them open.
+      const drained = [child.stdout!, child.stderr!].map(
+        (stream) => new Promise<void>((resolve) => (stream.readableEnded || stream.destroyed ? resolve() : stream.once('close', () => resolve()))),
+      );
+      const timer = setTimeout(() => this.onExit(code, signal), STDIO_DRAIN_MS);
+      void Promise.all(drained).then(() => {
+        clearTimeout(timer);
+        this.onExit(code, signal);
+      });
+    });
     // Let Berth's own event loop end even if a worker lingers (the worker exits when the IPC channel closes).
     child.unref();
   }

@@ -11,7 +11,7 @@ function fakeWorkers(...specs: [Worker['state'], number][]): Worker[] {
 }
 
 function generationOf(workers: (Worker | undefined)[]): Generation {
-  const g = new Generation(1, workers.length);
+  const g = new Generation(1, workers.length, {} as never);
   workers.forEach((w, i) => (g.slots[i] = w));
   return g;
 }
