@@ -17,6 +17,9 @@ export type EngineEvent =
   /** The new version could not start; `stillServing` is the generation that keeps serving (null: none). */
   | { type: 'recycle-failed'; app: string; reason: string; title: string; detail: string; stderr?: string; stillServing: number | null }
   | { type: 'generation-drained'; app: string; generation: number }
+  /** The log folder cannot be written; output is kept in memory (bounded) meanwhile. */
+  | { type: 'log-problem'; app: string; path: string; code: string; message: string }
+  | { type: 'log-recovered'; app: string }
   | { type: 'worker-memory-limit'; app: string; pid: number; rssMb: number; limitMb: number }
   /** A worker's event loop was silent past unresponsiveTimeout; a replacement is starting. */
   | { type: 'worker-unresponsive'; app: string; pid: number; silentMs: number; activeRequests: number }

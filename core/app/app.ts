@@ -5,7 +5,11 @@ import { defaultSettings, type Settings } from '../config/schema.js';
 import type { EngineEvent } from '../events.js';
 import type { Dispatch, ExchangeFacts, LocalResponse, ProxyApp, Unavailable } from '../proxy/front-server.js';
 import type { RequestHead } from '../proxy/http-parse.js';
-import { parseServerVarList, type ClientInfo, type ForwardingOptions } from '../proxy/forwarding.js';
+import { headerValue, parseServerVarList, type ClientInfo, type ForwardingOptions } from '../proxy/forwarding.js';
+import { AppLogCapture } from '../logs/capture.js';
+import { logUrlPrefix } from '../logs/naming.js';
+import { isLogRequestPath, serveLogRequest } from '../logs/serve.js';
+import { LogTail } from '../logs/tail.js';
 import { debugHeaderValue, DEBUG_PAGE_PATH, renderDebugPage } from '../proxy/debug-header.js';
 import { endpointId, workerEndpoint, type Platform } from '../platform/platform.js';
 import { Worker, type WorkerExit } from '../worker/worker.js';
@@ -69,6 +73,8 @@ export class App implements ProxyApp {
   private control: Promise<ControlPipe> | undefined;
   /** Why the last upgrade failed (the previous version kept serving), until one succeeds. */
   lastUpgradeProblem: AppProblem | undefined;
+  /** The recent output of all the app's workers, across generations (the live tail). */
+  readonly tail = new LogTail();
 
   constructor(
     readonly folder: string,
@@ -110,8 +116,31 @@ export class App implements ProxyApp {
     return settings.devErrorsEnabled && (loopback || settings.devErrorsForRemote);
   }
 
-  /** URLs Berth answers itself on the app's host. */
-  intercept(head: RequestHead, _client: ClientInfo, _loopback: boolean): LocalResponse | undefined {
+  /** URLs Berth answers itself on the app's host: its diagnostics page and the log folder. */
+  intercept(head: RequestHead, _client: ClientInfo, loopback: boolean): LocalResponse | Promise<LocalResponse> | undefined {
+    const logs = this.generation?.logs;
+    if (logs?.enabled && (head.method === 'GET' || head.method === 'HEAD')) {
+      const settings = this.generation!.version.config.settings;
+      const platform = this.context.platform;
+      const prefix = logUrlPrefix(settings.logDirectory, '', platform);
+      if (prefix && isLogRequestPath(prefix, head.target, platform)) {
+        if (!loopback && !settings.logsForRemote) {
+          return {
+            status: 403,
+            headers: { 'Content-Type': 'text/plain; charset=utf-8' },
+            body: 'The log files are shown to callers on this computer only. Set logsForRemote: true in berth.yml to show them to others.\n',
+          };
+        }
+        return serveLogRequest({
+          logDir: logs.dir,
+          urlPrefix: prefix,
+          urlPath: head.target,
+          method: head.method,
+          rangeHeader: headerValue(head, 'range'),
+          platform,
+        });
+      }
+    }
     if (head.target.startsWith(DEBUG_PAGE_PATH) && (head.method === 'GET' || head.method === 'HEAD')) {
       const rest = head.target.slice(DEBUG_PAGE_PATH.length);
       if (rest === '' || rest.startsWith('?') || rest === '/') {
@@ -214,8 +243,26 @@ export class App implements ProxyApp {
   }
 
   private newGeneration(version: AppVersion): Generation {
-    const count = version.config.settings.nodeProcessCountPerApplication || os.availableParallelism();
-    return new Generation(++this.generations, count, version);
+    const settings = version.config.settings;
+    const count = settings.nodeProcessCountPerApplication || os.availableParallelism();
+    const generation = new Generation(++this.generations, count, version);
+    const logs = new AppLogCapture({
+      baseDir: path.dirname(version.entry.file),
+      settings,
+      tail: this.tail,
+      env: this.context.env,
+      platform: this.context.platform,
+    });
+    logs.on('problem', (problem) => this.emit({ type: 'log-problem', app: this.name, ...problem }));
+    logs.on('recovered', () => this.emit({ type: 'log-recovered', app: this.name }));
+    generation.logs = logs;
+    return generation;
+  }
+
+  /** The log folder of the serving version, or undefined when logging is off. */
+  get logDirectory(): string | undefined {
+    const logs = this.generation?.logs;
+    return logs?.enabled ? logs.dir : undefined;
   }
 
   private async spawn(generation: Generation, slot: number): Promise<void> {
@@ -235,6 +282,7 @@ export class App implements ProxyApp {
       index: slot,
       platform,
       pool: { maxSize: settings.maxNamedPipeConnectionPoolSize, maxAgeMs: settings.maxNamedPipePooledConnectionAge },
+      ...(generation.logs ? { logs: generation.logs } : {}),
     });
     generation.slots[slot] = worker;
     worker.on('ready', () => {
@@ -302,6 +350,7 @@ export class App implements ProxyApp {
     if (failed.length || this.state === 'stopping' || this.state === 'stopped') {
       const timedOut = failed.some((w) => w.state !== 'exited');
       await Promise.all(starting.map((w) => w.stop(0)));
+      void next.logs?.close();
       if (this.state === 'stopping' || this.state === 'stopped') return;
       const worker = failed[0];
       const exit = worker?.exitInfo;
@@ -350,6 +399,9 @@ export class App implements ProxyApp {
   private async drain(old: Generation): Promise<void> {
     const timeout = old.version.config.settings.gracefulShutdownTimeout;
     await Promise.all(old.workers().map((w) => w.stop(timeout)));
+    await old.logs?.close();
+    // Quotas are also checked after a recycle (the old generation's files are no longer being written).
+    await this.generation?.logs?.enforceQuota();
     this.emit({ type: 'generation-drained', app: this.name, generation: old.id });
   }
 
@@ -533,6 +585,7 @@ export class App implements ProxyApp {
     const wasErrored = this.state === 'errored';
     this.setState('stopping');
     await this.stopWorkers(timeoutMs);
+    await this.generation?.logs?.close();
     this.generation = undefined;
     if (!wasErrored) this.problem = undefined;
     this.setState('stopped');

@@ -1,6 +1,7 @@
 import type { LoadedConfig } from '../config/load.js';
 import type { Worker } from '../worker/worker.js';
 import type { DetectedEntry } from './entry.js';
+import type { AppLogCapture } from '../logs/capture.js';
 
 /** One version of an app: the configuration and entry its workers were started with. */
 export interface AppVersion {
@@ -20,6 +21,8 @@ export type Choice = { worker: Worker; slot: number } | { none: 'full' | 'no-wor
 export class Generation {
   /** Worker per slot; a slot is empty while its crashed worker waits to be replaced. */
   readonly slots: (Worker | undefined)[];
+  /** Where this generation's workers' output goes. */
+  logs: AppLogCapture | undefined;
   private cursor = 0;
 
   constructor(

@@ -10,7 +10,7 @@ import { EventPrinter } from './printer.js';
 const USAGE = `Berth ${BERTH_VERSION}: host Node.js apps locally, the iisnode way.
 
 Usage:
-  berth serve <folder> [<folder>...] [--host <address>] [--port <port>]
+  berth serve <folder> [<folder>...] [--host <address>] [--port <port>] [--follow-logs]
   berth --version
   berth --help
 
@@ -20,6 +20,7 @@ serve   Hosts each folder as an app behind one front server, each at http://<fol
 Options:
   --host <address>   Address the front server listens on (default 127.0.0.1).
   --port <port>      Port the front server listens on (default 8080).
+  --follow-logs      Also print the apps' output as it comes, each line prefixed with [app pid].
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -43,7 +44,11 @@ async function serve(args: string[]): Promise<number> {
     parsed = parseArgs({
       args,
       allowPositionals: true,
-      options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '8080' } },
+      options: {
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'string', default: '8080' },
+        'follow-logs': { type: 'boolean', default: false },
+      },
     });
   } catch (error) {
     process.stderr.write(`berth serve: ${(error as Error).message}\n\n${USAGE}`);
@@ -63,6 +68,18 @@ async function serve(args: string[]): Promise<number> {
   const engine = new Engine({ host: parsed.values.host, port });
   const printer = new EventPrinter(process.stdout, process.stderr);
   engine.on('event', (event) => printer.print(event));
+  if (parsed.values['follow-logs']) {
+    engine.on('event', (event) => {
+      if (event.type !== 'app-added') return;
+      const app = engine.getApp(event.app);
+      app?.tail.subscribe({ lines: 0 }, (batch) => {
+        if (batch.dropped) process.stderr.write(`[${event.app}] (${batch.dropped} lines not shown: they came too fast)\n`);
+        for (const line of batch.lines) {
+          (line.stream === 'stderr' ? process.stderr : process.stdout).write(`[${event.app} ${line.pid}] ${line.text}\n`);
+        }
+      });
+    });
+  }
 
   try {
     await engine.start();

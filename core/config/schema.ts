@@ -176,16 +176,27 @@ export const SETTINGS = {
     expand: true,
   }),
   loggingEnabled: bool(true, {
-    description: "Capture the workers' stdout and stderr into log files.",
-    support: 'honoured',
+    description: "Capture the workers' stdout and stderr into log files, served at `/<logDirectory>/` to callers on this computer.",
+    support: 'improved',
+    note: 'Berth reads the output pipes and writes asynchronously, so a slow disk never blocks the app and an unwritable folder never stops it.',
   }),
-  maxLogFileSizeInKB: uint(128, { description: 'A log file rolls over to a new one past this size.', support: 'honoured', unit: 'KB' }),
-  maxTotalLogFileSizeInKB: uint(1024, {
-    description: 'Oldest log files are deleted while the log folder is larger than this.',
-    support: 'honoured',
+  maxLogFileSizeInKB: uint(128, {
+    description: 'A log file rolls over to a new one past this size (at a line boundary). 0: no limit.',
+    support: 'improved',
+    note: 'No line is cut in half or lost at a roll-over.',
     unit: 'KB',
   }),
-  maxLogFiles: uint(20, { description: 'Oldest log files are deleted while there are more than this.', support: 'honoured' }),
+  maxTotalLogFileSizeInKB: uint(1024, {
+    description: "Oldest log files are deleted while the app's log files take more than this. 0: no limit.",
+    support: 'improved',
+    note: 'Only Berth\'s own log files count and are deleted (iisnode deleted any file in the folder), never one being written.',
+    unit: 'KB',
+  }),
+  maxLogFiles: uint(20, {
+    description: 'Oldest log files are deleted while there are more than this. 0: no limit.',
+    support: 'improved',
+    note: 'Only Berth\'s own log files count and are deleted, never one being written.',
+  }),
   debuggingEnabled: bool(true, {
     description: 'Allow debugging the app through `/<entry>/<debuggerPathSegment>/` URLs and the debug commands.',
     support: 'improved',
@@ -295,6 +306,17 @@ export const SETTINGS = {
     berthOnly: true,
     unit: 'ms',
   }),
+  logRetentionDays: uint(0, {
+    description: 'Log files last written more than this many days ago are deleted. 0 keeps them.',
+    support: 'honoured',
+    berthOnly: true,
+    unit: 'days',
+  }),
+  logsForRemote: bool(false, {
+    description: 'Serve the log folder over HTTP to callers on other computers too.',
+    support: 'honoured',
+    berthOnly: true,
+  }),
   maxMemoryPerProcessInMB: uint(0, {
     description: 'A worker whose resident memory stays above this for 3 s is replaced gracefully. 0 turns it off.',
     support: 'honoured',
@@ -347,11 +369,6 @@ export const SETTING_BY_KEY: ReadonlyMap<string, SettingName> = (() => {
 export const NOT_YET_ACTIVE: Partial<Record<SettingName, string>> = {
   watchedFiles: 'recycling on file changes',
   uncFileChangesPollingInterval: 'recycling on file changes',
-  loggingEnabled: 'log files',
-  logDirectory: 'log files',
-  maxLogFileSizeInKB: 'log files',
-  maxTotalLogFileSizeInKB: 'log files',
-  maxLogFiles: 'log files',
   debuggingEnabled: 'debugging',
   debuggerPathSegment: 'debugging',
   debuggerPortRange: 'debugging',

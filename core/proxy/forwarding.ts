@@ -41,7 +41,8 @@ export function parseServerVarList(value: string): string[] {
     .filter((name) => name !== '');
 }
 
-function headerValue(head: RequestHead, lowerName: string): string | undefined {
+/** A request header's value (repeated headers joined with commas), read from the head text. */
+export function headerValue(head: RequestHead, lowerName: string): string | undefined {
   const values: string[] = [];
   for (const line of head.text.split('\r\n').slice(1)) {
     const colon = line.indexOf(':');

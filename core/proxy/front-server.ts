@@ -71,8 +71,8 @@ export interface ProxyApp {
   readonly forwarding: ForwardingOptions;
   /** Whether a Berth error page may show details (stderr, advice) to this caller. */
   showErrorDetails(loopback: boolean): boolean;
-  /** A response Berth makes itself for this request, or undefined to send it to the app. */
-  intercept(head: RequestHead, client: ClientInfo, loopback: boolean): LocalResponse | undefined;
+  /** A response Berth makes itself for this request (possibly after reading files), or undefined to send it to the app. */
+  intercept(head: RequestHead, client: ClientInfo, loopback: boolean): LocalResponse | Promise<LocalResponse> | undefined;
   pick(head: RequestHead): Dispatch | Unavailable;
   /** debugHeaderEnabled: checked first, so the facts are only gathered when the header is wanted. */
   readonly debugHeaderEnabled: boolean;
@@ -175,6 +175,8 @@ class ClientConnection {
   closeAfterResponse = false;
   readonly loopback: boolean;
   private info: ClientInfo | undefined;
+  /** A response Berth makes itself is being prepared (it reads files). */
+  private localPending = false;
 
   constructor(
     readonly socket: net.Socket,
@@ -187,7 +189,7 @@ class ClientConnection {
     socket.on('end', () => this.onEnd());
     // Idle between requests (or stuck in a head). Busy connections are not timed out: a request may take long.
     socket.on('timeout', () => {
-      if (!this.exchange) socket.destroy();
+      if (this.idle) socket.destroy();
     });
     socket.on('error', () => undefined); // 'close' follows and does the cleanup
     socket.on('close', () => this.exchange?.clientGone());
@@ -220,6 +222,11 @@ class ClientConnection {
     this.pump();
   }
 
+  /** No request is being handled: a new one may start. */
+  private get idle(): boolean {
+    return this.exchange === null && !this.localPending;
+  }
+
   private onEnd(): void {
     // The client finished sending. A request in flight still gets its response (half-close), then we close.
     if (this.exchange && this.exchange.phase !== Phase.Done) {
@@ -230,7 +237,7 @@ class ClientConnection {
 
   closeWhenIdle(): void {
     this.closeAfterResponse = true;
-    if (!this.exchange) this.socket.end();
+    if (this.idle) this.socket.end();
   }
 
   /** Consumes buffered bytes: body for the current exchange, or the next request. */
@@ -246,7 +253,7 @@ class ClientConnection {
       if (this.buffered !== null && this.exchange) this.socket.pause();
       return;
     }
-    if (this.buffered === null) return;
+    if (this.buffered === null || this.localPending) return;
     if (this.closeAfterResponse) {
       this.buffered = null;
       return;
@@ -293,7 +300,23 @@ class ClientConnection {
     if (local) {
       if (head.contentLength > 0 || head.chunked) this.closeAfterResponse = true; // its body is not read
       this.buffered = this.closeAfterResponse ? null : rest;
-      this.sendLocal(local, head);
+      if (!(local instanceof Promise)) {
+        this.sendLocal(local, head);
+        return;
+      }
+      // Hold further bytes (a pipelined request) until this answer is out.
+      this.localPending = true;
+      this.socket.pause();
+      local.then(
+        (response) => {
+          this.localPending = false;
+          this.sendLocal(response, head);
+        },
+        (error: unknown) => {
+          this.localPending = false;
+          this.reject(500, `Berth could not answer this request: ${(error as Error).message}`);
+        },
+      );
       return;
     }
     const exchange = new Exchange(this, app, head, buf.subarray(start, end + 4));
@@ -318,7 +341,8 @@ class ClientConnection {
     for (const [name, value] of Object.entries(local.headers)) text += `${name}: ${value}\r\n`;
     const body = local.body;
     const sized = typeof body === 'string' ? Buffer.from(body, 'utf8') : body instanceof Buffer ? body : undefined;
-    if (sized && !('Content-Length' in local.headers)) text += `Content-Length: ${sized.length}\r\n`;
+    const hasLength = Object.keys(local.headers).some((name) => name.toLowerCase() === 'content-length');
+    if (sized && !hasLength) text += `Content-Length: ${sized.length}\r\n`;
     if (close) text += 'Connection: close\r\n';
     text += '\r\n';
     const headBytes = Buffer.from(text, 'latin1');
@@ -333,6 +357,8 @@ class ClientConnection {
       this.socket.write(headBytes);
       stream.on('error', () => this.socket.destroy());
       stream.on('end', done);
+      // A file stream must not stay open when the client goes away.
+      this.socket.once('close', () => stream.destroy());
       stream.pipe(this.socket, { end: false });
     }
   }

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { endpointIsFile, treeKillPlan, workerSpawnOptions, type Platform } from '../platform/platform.js';
 import { TailBuffer } from '../util/tail-buffer.js';
 import { UpstreamPool } from '../proxy/upstream-pool.js';
+import { pipeWorkerOutput, type AppLogCapture } from '../logs/capture.js';
 
 /** The bootstrap every worker preloads (compiled from bootstrap.cts). */
 export const BOOTSTRAP_PATH = fileURLToPath(new URL('./bootstrap.cjs', import.meta.url));
@@ -29,6 +30,8 @@ export interface WorkerSpec {
   index: number;
   platform: Platform;
   pool: { maxSize: number; maxAgeMs: number };
+  /** Where the worker's output goes: log files (when logging is on) and the app's live tail. */
+  logs?: AppLogCapture;
 }
 
 export interface WorkerExit {
@@ -124,6 +127,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
     this.child = child;
     this.pid = child.pid;
+    // The capture pauses a pipe whose log file cannot keep up (bounded memory); the tail handler below reads too.
+    if (this.spec.logs && child.pid !== undefined) void pipeWorkerOutput(child, this.spec.logs.createWorkerCapture(child.pid));
     child.stdout!.on('data', (chunk: Buffer) => this.emit('output', 'stdout', chunk));
     child.stderr!.on('data', (chunk: Buffer) => {
       this.stderrTail.push(chunk);

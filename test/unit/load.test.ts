@@ -408,15 +408,15 @@ describe('loadConfig: unknown keys', () => {
 
 describe('loadConfig: settings accepted but not acted on yet', () => {
   test('setting one in a file applies the value and warns, naming the line and what will bring it', async () => {
-    assert.ok(NOT_YET_ACTIVE.maxLogFiles, 'maxLogFiles is expected to be pending in this version');
-    const { dir, config } = await load({ 'berth.yml': 'nodeProcessCountPerApplication: 2\nmaxLogFiles: 3\n' });
-    assert.equal(config.settings.maxLogFiles, 3);
+    assert.ok(NOT_YET_ACTIVE.debuggerPathSegment, 'debuggerPathSegment is expected to be pending in this version');
+    const { dir, config } = await load({ 'berth.yml': 'nodeProcessCountPerApplication: 2\ndebuggerPathSegment: dbg\n' });
+    assert.equal(config.settings.debuggerPathSegment, 'dbg');
     const warning = only(config.warnings);
     assert.equal(warning.severity, 'warning');
     assert.equal(warning.file, path.join(dir, 'berth.yml'));
     assert.equal(warning.line, 2);
-    assert.equal(warning.key, 'maxLogFiles');
-    assert.equal(warning.message, `maxLogFiles is accepted, but this version of Berth does not act on it yet (it comes with ${NOT_YET_ACTIVE.maxLogFiles}).`);
+    assert.equal(warning.key, 'debuggerPathSegment');
+    assert.equal(warning.message, `debuggerPathSegment is accepted, but this version of Berth does not act on it yet (it comes with ${NOT_YET_ACTIVE.debuggerPathSegment}).`);
   });
 
   test('an alias warns under the setting\'s name', async () => {
