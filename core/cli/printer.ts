@@ -62,6 +62,10 @@ export class EventPrinter {
       }
       case 'generation-drained':
         return undefined;
+      case 'log-problem':
+        return { text: `[${event.app}] log files: ${event.message}\n`, error: true };
+      case 'log-recovered':
+        return { text: `[${event.app}] log files: writing again\n` };
       case 'worker-memory-limit':
         return {
           text: `[${event.app}] worker pid ${event.pid} uses ${event.rssMb} MB, above maxMemoryPerProcessInMB (${event.limitMb} MB); replacing it\n`,
