@@ -899,6 +899,7 @@ class Exchange {
 
   private complete(): void {
     const res = this.responseHead;
+    if (res && this.worker) this.worker.stats.record(res.status, Date.now() - this.startedAt);
     const reusable =
       res !== null &&
       !res.close &&
@@ -1002,6 +1003,7 @@ class Exchange {
     if (this.phase === Phase.Done) return;
     page.publicTitle ??= PUBLIC_TITLES[page.status] ?? 'The app could not answer this request.';
     this.upstream?.destroy();
+    this.worker?.stats.record(page.status, Date.now() - this.startedAt);
     this.release(false);
     this.client.exchange = null;
     const details = this.app.showErrorDetails(this.client.loopback);

@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { endpointIsFile, treeKillPlan, workerSpawnOptions, type Platform } from '../platform/platform.js';
 import { TailBuffer } from '../util/tail-buffer.js';
+import { RequestStats } from './request-stats.js';
 import { UpstreamPool } from '../proxy/upstream-pool.js';
 import { pipeWorkerOutput, type AppLogCapture } from '../logs/capture.js';
 
@@ -79,6 +80,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** Requests (and open WebSockets) this worker holds now. */
   active = 0;
   totalRequests = 0;
+  /** Completed requests by status class, and latencies (recorded by the proxy). */
+  readonly stats = new RequestStats();
   readonly stderrTail = new TailBuffer(STDERR_TAIL_BYTES);
   /** The latest metrics from the bootstrap. */
   metrics: WorkerMetrics | undefined;
