@@ -19,6 +19,8 @@ export interface EngineOptions {
   /** Environment for configuration and workers. Default: process.env. */
   env?: NodeJS.ProcessEnv;
   platform?: Platform;
+  /** Recycle apps when their files change (default true). */
+  watchFiles?: boolean;
 }
 
 export interface EngineEvents {
@@ -47,6 +49,7 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
   private requestedPort: number;
   readonly env: NodeJS.ProcessEnv;
   readonly platform: Platform;
+  private readonly watchFiles: boolean;
   private readonly apps = new Map<string, App>();
   private readonly router = new HostRouter<App>();
   private readonly front: FrontServer;
@@ -60,6 +63,7 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
     this.requestedPort = options.port ?? 8080;
     this.env = options.env ?? process.env;
     this.platform = options.platform ?? process.platform;
+    this.watchFiles = options.watchFiles ?? true;
     this.front = new FrontServer(this);
   }
 
@@ -151,6 +155,7 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
     this.routesChanged();
     this.report({ type: 'app-added', app: name, folder: absolute, url: this.urlOf(app) });
     if (loaded) await app.start();
+    if (this.watchFiles) await app.watch();
     return app;
   }
 

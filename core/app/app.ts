@@ -10,6 +10,8 @@ import { AppLogCapture } from '../logs/capture.js';
 import { logUrlPrefix } from '../logs/naming.js';
 import { isLogRequestPath, serveLogRequest } from '../logs/serve.js';
 import { LogTail } from '../logs/tail.js';
+import { resolveLogDirectory } from '../logs/naming.js';
+import { createAppWatcher, type AppWatcher } from '../watch/index.js';
 import { debugHeaderValue, DEBUG_PAGE_PATH, renderDebugPage } from '../proxy/debug-header.js';
 import { endpointId, workerEndpoint, type Platform } from '../platform/platform.js';
 import { Worker, type WorkerExit } from '../worker/worker.js';
@@ -75,6 +77,9 @@ export class App implements ProxyApp {
   lastUpgradeProblem: AppProblem | undefined;
   /** The recent output of all the app's workers, across generations (the live tail). */
   readonly tail = new LogTail();
+  private watchers: AppWatcher[] = [];
+  /** What the current watchers were made from, to know when they must be made again. */
+  private watchKey = '';
 
   constructor(
     readonly folder: string,
@@ -302,6 +307,40 @@ export class App implements ProxyApp {
     if (worker.pid !== undefined) this.emit({ type: 'worker-started', app: this.name, pid: worker.pid, generation: generation.id, slot });
   }
 
+  /**
+   * Watches the files that recycle the app (watchedFiles, relative to the entry's folder, plus berth.yml and
+   * iisnode.yml in the app folder). Called when the app is added and after every recycle; the watchers are made
+   * again only when what they watch changed. Works for an errored app too: fixing its files starts it.
+   */
+  async watch(): Promise<void> {
+    const settings = this.generation?.version.config.settings ?? this.config?.settings ?? defaultSettings();
+    const root = this.generation ? path.dirname(this.generation.version.entry.file) : this.entry ? path.dirname(this.entry.file) : this.folder;
+    const logDirectory = resolveLogDirectory(root, settings.logDirectory, this.context.platform);
+    const key = JSON.stringify([root, settings.watchedFiles, logDirectory, settings.uncFileChangesPollingInterval]);
+    if (key === this.watchKey || this.state === 'stopping') return;
+    await this.unwatch();
+    this.watchKey = key;
+    const common = { logDirectory, pollingIntervalMs: settings.uncFileChangesPollingInterval, env: this.context.env, platform: this.context.platform };
+    const watchers = [createAppWatcher({ root, watchedFiles: settings.watchedFiles, ...common })];
+    // berth.yml and iisnode.yml live in the app folder, which is not the entry's folder when the entry is deeper.
+    if (path.resolve(root) !== path.resolve(this.folder)) watchers.push(createAppWatcher({ root: this.folder, watchedFiles: '', ...common }));
+    for (const watcher of watchers) {
+      watcher.on('change', (trigger) => void this.recycle(trigger.reason));
+      watcher.on('error', (error) => this.emit({ type: 'config-warnings', app: this.name, warnings: [`watching files: ${error.message}`] }));
+    }
+    this.watchers = watchers;
+    await Promise.all(watchers.map((w) => w.ready));
+    const notes = watchers.flatMap((w) => [...w.warnings, ...(w.mode?.polling ? [`watching ${w === watchers[0] ? root : this.folder} by polling every ${w.mode.intervalMs} ms (${w.mode.reason})`] : [])]);
+    if (notes.length) this.emit({ type: 'config-warnings', app: this.name, warnings: notes });
+  }
+
+  private async unwatch(): Promise<void> {
+    const watchers = this.watchers;
+    this.watchers = [];
+    this.watchKey = '';
+    await Promise.all(watchers.map((w) => w.close()));
+  }
+
   /** IISNODE_CONTROL_PIPE: one per app for its lifetime, so every generation's workers can ask for a recycle. */
   private async controlPipe(): Promise<ControlPipe> {
     this.control ??= ControlPipe.open(this.context.platform, () => {
@@ -375,6 +414,7 @@ export class App implements ProxyApp {
     this.lastUpgradeProblem = undefined;
     this.setState('running');
     this.emit({ type: 'recycle-succeeded', app: this.name, reason, generation: next.id, ms: Date.now() - startedAt });
+    if (this.watchers.length) void this.watch(); // watchedFiles or logDirectory may have changed
     // Draining may take up to gracefulShutdownTimeout (open WebSockets): it goes on in the background, and further
     // recycles need not wait for it.
     if (old) void this.drain(old);
@@ -573,6 +613,7 @@ export class App implements ProxyApp {
 
   /** Releases what the app holds for its lifetime (the control pipe); called when it is removed. */
   async dispose(): Promise<void> {
+    await this.unwatch();
     await this.stop();
     const control = this.control;
     this.control = undefined;

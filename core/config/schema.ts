@@ -367,8 +367,6 @@ export const SETTING_BY_KEY: ReadonlyMap<string, SettingName> = (() => {
  * warning, so nobody relies on it silently. Each entry goes when its feature lands.
  */
 export const NOT_YET_ACTIVE: Partial<Record<SettingName, string>> = {
-  watchedFiles: 'recycling on file changes',
-  uncFileChangesPollingInterval: 'recycling on file changes',
   debuggingEnabled: 'debugging',
   debuggerPathSegment: 'debugging',
   debuggerPortRange: 'debugging',

@@ -18,8 +18,8 @@ export interface TestEngine {
  * pointing at the project's node_modules: fixture apps copied to temp folders find their dependencies (`ws`) there,
  * as a real app finds its own node_modules.
  */
-export async function startEngine(env: NodeJS.ProcessEnv = {}): Promise<TestEngine> {
-  const engine = new Engine({ host: '127.0.0.1', port: 0, env: { ...process.env, NODE_PATH: path.join(REPO, 'node_modules'), ...env } });
+export async function startEngine(env: NodeJS.ProcessEnv = {}, options: { watchFiles?: boolean } = {}): Promise<TestEngine> {
+  const engine = new Engine({ host: '127.0.0.1', port: 0, env: { ...process.env, NODE_PATH: path.join(REPO, 'node_modules'), ...env }, ...options });
   const events: EngineEvent[] = [];
   const waiters = new Set<{ match: (e: EngineEvent) => boolean; resolve: (e: EngineEvent) => void }>();
   engine.on('event', (e) => {

@@ -21,7 +21,8 @@ describe('graceful upgrades', () => {
   let cleanup: () => Promise<void>;
   before(async () => {
     ({ dir, cleanup } = await tempDir());
-    t = await startEngine({ EXIT_MARKER_DIR: '' });
+    // These tests call recycle() themselves; a watcher reacting to the same file writes would race them.
+    t = await startEngine({ EXIT_MARKER_DIR: '' }, { watchFiles: false });
   });
   after(async () => {
     await t.stop();
@@ -94,7 +95,7 @@ describe('graceful upgrades', () => {
 
   test('in-flight requests finish on the old version; old workers run their exit handlers', async () => {
     const markers = await tempDir('berth-exit-');
-    const t2 = await startEngine({ EXIT_MARKER_DIR: markers.dir });
+    const t2 = await startEngine({ EXIT_MARKER_DIR: markers.dir }, { watchFiles: false });
     try {
       const folder = await copyFixture('versioned', dir, 'inflight');
       const app = await addRunningApp(t2, folder);

@@ -1,0 +1,141 @@
+/**
+ * The file watcher on real folders: what never triggers (node_modules, the log folder, .git), and that ignored
+ * folders are not even watched. "No trigger" means none within 1.5 s after the debounce window; each such test then
+ * proves the watcher was alive with a change that does trigger.
+ */
+import assert from 'node:assert/strict';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, test, type TestContext } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createAppWatcher, type AppWatcher, type AppWatcherOptions, type ChangeTrigger } from '../../core/watch/index.js';
+import { tempDir } from '../helpers/paths.js';
+import { eventually } from '../helpers/wait.js';
+
+const DEBOUNCE_MS = 300;
+const QUIET_MS = DEBOUNCE_MS + 1500;
+
+interface Harness {
+  dir: string;
+  watcher: AppWatcher;
+  triggers: ChangeTrigger[];
+  write(file: string, text?: string): Promise<void>;
+  remove(file: string): Promise<void>;
+  /** Waits until `count` triggers arrived, then returns the last. */
+  trigger(count?: number): Promise<ChangeTrigger>;
+}
+
+/** An app folder with `files`, watched; closed and removed after the test. */
+async function watchApp(
+  t: TestContext,
+  files: Record<string, string>,
+  options: Partial<AppWatcherOptions> | ((dir: string) => Partial<AppWatcherOptions>) = {},
+): Promise<Harness> {
+  const { dir, cleanup } = await tempDir('berth-watch-');
+  const write = async (file: string, text = `// ${Date.now()} ${Math.random()}\n`) => {
+    const full = path.join(dir, ...file.split('/'));
+    await mkdir(path.dirname(full), { recursive: true });
+    await writeFile(full, text);
+  };
+  for (const [file, text] of Object.entries(files)) await write(file, text);
+  const watcher = createAppWatcher({ root: dir, debounceMs: DEBOUNCE_MS, ...(typeof options === 'function' ? options(dir) : options) });
+  const triggers: ChangeTrigger[] = [];
+  const errors: Error[] = [];
+  watcher.on('change', (trigger) => triggers.push(trigger));
+  watcher.on('error', (error) => errors.push(error));
+  t.after(async () => {
+    await watcher.close();
+    await cleanup();
+    assert.deepEqual(errors, [], 'no watcher errors');
+  });
+  await watcher.ready;
+  return {
+    dir,
+    watcher,
+    triggers,
+    write,
+    remove: (file) => rm(path.join(dir, ...file.split('/')), { recursive: true, force: true }),
+    async trigger(count = 1) {
+      await eventually(() => triggers.length >= count, 10_000);
+      return triggers[count - 1]!;
+    },
+  };
+}
+
+describe('watcher ignores', () => {
+  test('node_modules is neither watched nor triggering by default, even with **', async (t) => {
+    const files = { 'server.js': 'x', 'node_modules/pkg/index.js': 'x', 'node_modules/part.js': 'x', 'lib/a.js': 'x' };
+    const app = await watchApp(t, files, { watchedFiles: '**/*.js' });
+    assert.deepEqual(app.watcher.watchedFolders(), ['', 'lib']);
+    await app.write('node_modules/pkg/index.js');
+    await app.write('node_modules/part.js');
+    await app.write('node_modules/newpkg/lib/x.js');
+    await sleep(QUIET_MS);
+    assert.deepEqual(app.triggers, []);
+    await app.write('node_modules/part.js');
+    await app.write('lib/a.js');
+    assert.deepEqual((await app.trigger()).files, ['lib/a.js']);
+  });
+
+  test('iisnode test 117: node_modules\\*.js watches files directly in node_modules', async (t) => {
+    const files = { 'hello.js': 'x', 'node_modules/part.js': 'one', 'node_modules/pkg/index.js': 'x' };
+    const app = await watchApp(t, files, { watchedFiles: '*.js;node_modules\\*.js' });
+    assert.deepEqual(app.watcher.watchedFolders(), ['', 'node_modules']);
+    await app.write('node_modules/part.js', 'two');
+    const trigger = await app.trigger();
+    assert.deepEqual(trigger.files, ['node_modules/part.js']);
+    assert.equal(trigger.reason, 'node_modules/part.js changed');
+    await app.write('node_modules/pkg/index.js');
+    await sleep(QUIET_MS);
+    assert.equal(app.triggers.length, 1, 'deeper node_modules files are not named by the pattern');
+  });
+
+  test('the log folder inside the app folder never triggers, even with **/*', async (t) => {
+    const app = await watchApp(t, { 'server.js': 'x', 'iisnode/index.html': 'x' }, { watchedFiles: '**/*', logDirectory: 'iisnode' });
+    assert.ok(!app.watcher.watchedFolders().includes('iisnode'));
+    // A worker writing its log, line after line, and rotating into a new file.
+    for (let i = 0; i < 10; i++) {
+      await app.write('iisnode/host-1234-stdout-1.txt', `line ${i}\n`.repeat(i + 1));
+      await sleep(50);
+    }
+    await app.write('iisnode/host-1234-stdout-2.txt');
+    await app.write('iisnode/index.html');
+    await sleep(QUIET_MS);
+    assert.deepEqual(app.triggers, []);
+    await app.write('views/page.html');
+    assert.deepEqual((await app.trigger()).files, ['views/page.html']);
+  });
+
+  test('a nested log folder given as an absolute path is ignored too', async (t) => {
+    const app = await watchApp(t, { 'server.js': 'x' }, (dir) => ({ watchedFiles: '**/*.txt', logDirectory: path.join(dir, 'data', 'logs') }));
+    await app.write('data/logs/out.txt');
+    await app.write('data/logs/2024/old.txt');
+    await sleep(QUIET_MS);
+    assert.deepEqual(app.triggers, []);
+    await app.write('data/notes.txt');
+    assert.deepEqual((await app.trigger()).files, ['data/notes.txt']);
+  });
+
+  test('.git never triggers and is not watched, whatever the patterns', async (t) => {
+    const app = await watchApp(t, { 'server.js': 'x', '.git/HEAD': 'ref: refs/heads/main\n' }, { watchedFiles: '**/*;.git\\*' });
+    assert.ok(!app.watcher.watchedFolders().includes('.git'));
+    await app.write('.git/HEAD', 'ref: refs/heads/other\n');
+    await app.write('.git/index.lock');
+    await app.write('.git/objects/ab/cdef0123');
+    await app.remove('.git/index.lock');
+    await sleep(QUIET_MS);
+    assert.deepEqual(app.triggers, []);
+    await app.write('server.js');
+    assert.deepEqual((await app.trigger()).files, ['server.js']);
+  });
+
+  test('set-up problems are reported as warnings, and the usable entries still work', async (t) => {
+    const app = await watchApp(t, { 'server.js': 'x' }, (dir) => ({ watchedFiles: '*.js;..\\shared\\*.js', logDirectory: dir }));
+    assert.deepEqual(app.watcher.warnings, [
+      'the log folder is the app folder itself: log files that match watchedFiles will recycle the app',
+      'watchedFiles entry "..\\shared\\*.js" uses "..": only files inside the app folder can be watched',
+    ]);
+    await app.write('server.js');
+    assert.equal((await app.trigger()).reason, 'server.js changed');
+  });
+});

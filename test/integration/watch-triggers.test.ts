@@ -1,0 +1,155 @@
+/**
+ * The file watcher on real folders with chokidar's native backend: what triggers a recycle, and how often.
+ * Timing is tolerant (a busy 2-core machine): triggers are awaited for seconds, and "no trigger" means none within
+ * 1.5 s after the debounce window.
+ */
+import assert from 'node:assert/strict';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, test, type TestContext } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createAppWatcher, type AppWatcher, type AppWatcherOptions, type ChangeTrigger } from '../../core/watch/index.js';
+import { tempDir } from '../helpers/paths.js';
+import { eventually } from '../helpers/wait.js';
+
+const DEBOUNCE_MS = 300;
+const QUIET_MS = DEBOUNCE_MS + 1500;
+
+interface Harness {
+  dir: string;
+  watcher: AppWatcher;
+  triggers: ChangeTrigger[];
+  write(file: string, text?: string): Promise<void>;
+  remove(file: string): Promise<void>;
+  /** Waits until `count` triggers arrived, then returns the last. */
+  trigger(count?: number): Promise<ChangeTrigger>;
+}
+
+/** An app folder with `files`, watched; closed and removed after the test. */
+async function watchApp(t: TestContext, files: Record<string, string>, options: Partial<AppWatcherOptions> = {}): Promise<Harness> {
+  const { dir, cleanup } = await tempDir('berth-watch-');
+  const write = async (file: string, text = `// ${Date.now()} ${Math.random()}\n`) => {
+    const full = path.join(dir, ...file.split('/'));
+    await mkdir(path.dirname(full), { recursive: true });
+    await writeFile(full, text);
+  };
+  for (const [file, text] of Object.entries(files)) await write(file, text);
+  const watcher = createAppWatcher({ root: dir, debounceMs: DEBOUNCE_MS, ...options });
+  const triggers: ChangeTrigger[] = [];
+  const errors: Error[] = [];
+  watcher.on('change', (trigger) => triggers.push(trigger));
+  watcher.on('error', (error) => errors.push(error));
+  t.after(async () => {
+    await watcher.close();
+    await cleanup();
+    assert.deepEqual(errors, [], 'no watcher errors');
+  });
+  await watcher.ready;
+  return {
+    dir,
+    watcher,
+    triggers,
+    write,
+    remove: (file) => rm(path.join(dir, ...file.split('/')), { recursive: true, force: true }),
+    async trigger(count = 1) {
+      await eventually(() => triggers.length >= count, 10_000);
+      return triggers[count - 1]!;
+    },
+  };
+}
+
+describe('watcher triggers (native backend)', () => {
+  test('a change to a matching top-level file triggers once, naming the file', async (t) => {
+    const app = await watchApp(t, { 'server.js': 'one', 'readme.txt': 'x' });
+    const started = Date.now();
+    await app.write('server.js', 'two');
+    const trigger = await app.trigger();
+    const latency = Date.now() - started;
+    t.diagnostic(`trigger ${latency} ms after the write (debounce ${DEBOUNCE_MS} ms)`);
+    assert.deepEqual(trigger, { files: ['server.js'], first: 'server.js', count: 1, reason: 'server.js changed' });
+    assert.ok(latency >= DEBOUNCE_MS - 20, `waited for the quiet window (${latency} ms)`);
+    await sleep(QUIET_MS);
+    assert.equal(app.triggers.length, 1, 'exactly one trigger');
+  });
+
+  test('non-matching files do not trigger: readme.txt, and a .js file in a subfolder for *.js', async (t) => {
+    const app = await watchApp(t, { 'server.js': 'one', 'readme.txt': 'x', 'lib/util.js': 'x' });
+    await app.write('readme.txt');
+    await app.write('lib/util.js');
+    await app.write('lib/new.js');
+    await app.write('notes.md');
+    await sleep(QUIET_MS);
+    assert.deepEqual(app.triggers, []);
+    // The watcher is alive: a matching change written together with non-matching ones is reported alone.
+    await app.write('readme.txt');
+    await app.write('server.js');
+    await app.write('lib/util.js');
+    assert.deepEqual((await app.trigger()).files, ['server.js']);
+  });
+
+  test('200 files written in a burst give exactly one trigger listing them', async (t) => {
+    const names = Array.from({ length: 200 }, (_, i) => `mod${String(i).padStart(3, '0')}.js`);
+    const app = await watchApp(t, Object.fromEntries(names.map((n) => [n, 'v1'])));
+    // Like a `git checkout`: every tracked file rewritten at once.
+    await Promise.all(names.map((n) => app.write(n, 'v2')));
+    const trigger = await app.trigger();
+    await sleep(QUIET_MS);
+    assert.equal(app.triggers.length, 1, 'one trigger for the whole burst');
+    assert.equal(trigger.count, 200);
+    assert.equal(trigger.files.length, 100, 'the list is capped');
+    assert.equal(new Set(trigger.files).size, 100);
+    for (const file of trigger.files) assert.ok(names.includes(file), file);
+    assert.equal(trigger.first, trigger.files[0]);
+    assert.match(trigger.reason, /^200 files changed \(mod\d{3}\.js, mod\d{3}\.js, mod\d{3}\.js, …\)$/);
+  });
+
+  test('deleting a watched file triggers; creating a matching file triggers', async (t) => {
+    const app = await watchApp(t, { 'server.js': 'x', 'old.js': 'x' });
+    await app.remove('old.js');
+    assert.equal((await app.trigger(1)).reason, 'old.js deleted');
+    await app.write('fresh.js');
+    assert.equal((await app.trigger(2)).reason, 'fresh.js added');
+  });
+
+  test('deleting a folder triggers for the watched files it held', async (t) => {
+    const app = await watchApp(t, { 'server.js': 'x', 'lib/a.js': 'x', 'lib/deep/b.js': 'x', 'lib/c.txt': 'x' }, { watchedFiles: 'lib/**/*.js' });
+    await app.remove('lib');
+    const trigger = await app.trigger();
+    assert.deepEqual([...trigger.files].sort(), ['lib/a.js', 'lib/deep/b.js']);
+  });
+
+  test('berth.yml and iisnode.yml trigger even when watchedFiles omits them', async (t) => {
+    const app = await watchApp(t, { 'server.js': 'x' }, { watchedFiles: 'lib\\*.js' });
+    await app.write('berth.yml', 'nodeProcessCountPerApplication: 2\n');
+    assert.equal((await app.trigger(1)).reason, 'berth.yml added');
+    await app.write('iisnode.yml', 'nodeProcessCountPerApplication: 2\n');
+    assert.equal((await app.trigger(2)).reason, 'iisnode.yml added');
+    await app.write('server.js');
+    await sleep(QUIET_MS);
+    assert.equal(app.triggers.length, 2, 'server.js is not in lib\\*.js');
+  });
+
+  test('iisnode test 121: a missing pattern folder is tolerated, and counts once created', async (t) => {
+    const app = await watchApp(t, { 'hello.js': 'x' }, { watchedFiles: '*.js;idontexist\\*' });
+    assert.deepEqual(app.watcher.warnings, []);
+    // Folder and file appear together, as a checkout or an unzip makes them.
+    await app.write('idontexist/settings.json', '{}');
+    const trigger = await app.trigger();
+    assert.deepEqual(trigger.files, ['idontexist/settings.json']);
+    assert.equal(trigger.reason, 'idontexist/settings.json added');
+    await app.write('idontexist/settings.json', '{"a":1}');
+    assert.equal((await app.trigger(2)).reason, 'idontexist/settings.json changed');
+  });
+
+  test('** watches any depth; !**/*.test.js excludes test files', async (t) => {
+    const app = await watchApp(t, { 'server.js': 'x', 'lib/a.js': 'x', 'lib/a.test.js': 'x' }, { watchedFiles: '**/*.js;!**/*.test.js' });
+    await app.write('lib/a.test.js');
+    await app.write('b.test.js');
+    await app.write('lib/deep/er/c.test.js');
+    await sleep(QUIET_MS);
+    assert.deepEqual(app.triggers, [], 'test files are excluded');
+    await app.write('lib/deep/er/d.js');
+    await app.write('lib/a.test.js');
+    assert.deepEqual((await app.trigger()).files, ['lib/deep/er/d.js']);
+  });
+});
