@@ -17,9 +17,17 @@ export type EngineEvent =
   /** The new version could not start; `stillServing` is the generation that keeps serving (null: none). */
   | { type: 'recycle-failed'; app: string; reason: string; title: string; detail: string; stderr?: string; stillServing: number | null }
   | { type: 'generation-drained'; app: string; generation: number }
+  | { type: 'debug-started'; app: string; mode: 'exclusive' | 'cookie'; brk: boolean; port: number; pid: number; webSocketUrl: string; devtoolsUrl: string }
+  | { type: 'debug-stopped'; app: string }
   /** The log folder cannot be written; output is kept in memory (bounded) meanwhile. */
   | { type: 'log-problem'; app: string; path: string; code: string; message: string }
   | { type: 'log-recovered'; app: string }
+  /** The app was enabled (starts with the engine) or disabled; saved in the registry when the engine has one. */
+  | { type: 'app-enabled'; app: string; enabled: boolean }
+  /** Settings were written to the app's settings file through the control API (`to: null`: the key was removed). */
+  | { type: 'settings-written'; app: string; file: string; changes: { setting: string; to: string | number | boolean | null }[] }
+  /** The registry file could not be used; it was moved aside and the engine started with an empty app list. */
+  | { type: 'registry-problem'; file: string; movedTo: string; reason: string }
   | { type: 'worker-memory-limit'; app: string; pid: number; rssMb: number; limitMb: number }
   /** A worker's event loop was silent past unresponsiveTimeout; a replacement is starting. */
   | { type: 'worker-unresponsive'; app: string; pid: number; silentMs: number; activeRequests: number }

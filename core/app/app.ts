@@ -12,6 +12,13 @@ import { isLogRequestPath, serveLogRequest } from '../logs/serve.js';
 import { LogTail } from '../logs/tail.js';
 import { resolveLogDirectory } from '../logs/naming.js';
 import { createAppWatcher, type AppWatcher } from '../watch/index.js';
+import { fetchAttachInfo, type AttachInfo } from '../debug/attach.js';
+import { parsePortRange, PortAllocator } from '../debug/ports.js';
+import { leakHint, type LeakHint } from '../debug/leak.js';
+import { renderDebugSessionPage } from '../debug/page.js';
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import type { WrittenFile } from '../worker/worker.js';
 import { debugHeaderValue, DEBUG_PAGE_PATH, renderDebugPage } from '../proxy/debug-header.js';
 import { endpointId, workerEndpoint, type Platform } from '../platform/platform.js';
 import { Worker, type WorkerExit } from '../worker/worker.js';
@@ -47,8 +54,41 @@ export function stickySlot(cookieHeader: string | undefined): number | undefined
   return match ? Number(match[1]) : undefined;
 }
 
+/** The cookie that sends a browser's requests to the debug worker in "debug only my requests" mode. */
+export const DEBUG_COOKIE = 'berth.debug';
+
+export type DebugMode = 'exclusive' | 'cookie';
+
+/** A running debug session. */
+export interface DebugSession {
+  /** `exclusive`: one debug worker serves the app (iisnode's way). `cookie`: it serves only requests with the cookie. */
+  mode: DebugMode;
+  brk: boolean;
+  generation: Generation;
+  /** The debug cookie's value (cookie mode). */
+  cookie: string;
+  info: AttachInfo;
+  startedAt: number;
+}
+
+export class DebugError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DebugError';
+  }
+}
+
+/** A file name that is safe on Windows: no colons, no reserved characters. */
+function safeStamp(date = new Date()): string {
+  return date.toISOString().replace(/[:.]/g, '-');
+}
+
 /** How long a worker must stay above maxMemoryPerProcessInMB before it is replaced. */
 const MEMORY_LIMIT_GRACE_MS = 3000;
+
+function hasCookie(header: string, name: string, value: string): boolean {
+  return header.split(';').some((part) => part.trim() === `${name}=${value}`);
+}
 
 /** Lines of stderr included in crash events: enough for a node stack trace, whose message comes first. */
 const CRASH_STDERR_LINES = 30;
@@ -78,6 +118,12 @@ export class App implements ProxyApp {
   /** The recent output of all the app's workers, across generations (the live tail). */
   readonly tail = new LogTail();
   private watchers: AppWatcher[] = [];
+  /** The debug session, while one runs. */
+  debugSession: DebugSession | undefined;
+  /** Debugging was asked for: recycles start debug generations while this is set. */
+  private debugWanted: { mode: DebugMode; brk: boolean } | undefined;
+  private debugProblem: string | undefined;
+  private readonly ports = new PortAllocator();
   /** What the current watchers were made from, to know when they must be made again. */
   private watchKey = '';
 
@@ -123,6 +169,8 @@ export class App implements ProxyApp {
 
   /** URLs Berth answers itself on the app's host: its diagnostics page and the log folder. */
   intercept(head: RequestHead, _client: ClientInfo, loopback: boolean): LocalResponse | Promise<LocalResponse> | undefined {
+    const debug = this.debugRequest(head, loopback);
+    if (debug) return debug;
     const logs = this.generation?.logs;
     if (logs?.enabled && (head.method === 'GET' || head.method === 'HEAD')) {
       const settings = this.generation!.version.config.settings;
@@ -247,10 +295,12 @@ export class App implements ProxyApp {
     await Promise.all(generation.slots.map((_, slot) => this.spawn(generation, slot)));
   }
 
-  private newGeneration(version: AppVersion): Generation {
+  private newGeneration(version: AppVersion, debug?: { port: number; brk: boolean }): Generation {
     const settings = version.config.settings;
-    const count = settings.nodeProcessCountPerApplication || os.availableParallelism();
+    // A debug generation is one worker, as in iisnode: one inspector, one process to step through.
+    const count = debug ? 1 : settings.nodeProcessCountPerApplication || os.availableParallelism();
     const generation = new Generation(++this.generations, count, version);
+    generation.debug = debug;
     const logs = new AppLogCapture({
       baseDir: path.dirname(version.entry.file),
       settings,
@@ -288,6 +338,7 @@ export class App implements ProxyApp {
       platform,
       pool: { maxSize: settings.maxNamedPipeConnectionPoolSize, maxAgeMs: settings.maxNamedPipePooledConnectionAge },
       ...(generation.logs ? { logs: generation.logs } : {}),
+      ...(generation.debug ? { nodeFlags: [`--inspect${generation.debug.brk ? '-brk' : ''}=127.0.0.1:${generation.debug.port}`] } : {}),
     });
     generation.slots[slot] = worker;
     worker.on('ready', () => {
@@ -379,12 +430,25 @@ export class App implements ProxyApp {
       this.upgradeFailed(reason, version, old);
       return;
     }
-    const next = this.newGeneration(version);
+    let debug: { port: number; brk: boolean } | undefined;
+    if (this.debugWanted?.mode === 'exclusive') {
+      try {
+        debug = await this.allocateDebugPort(version);
+      } catch (error) {
+        this.debugProblem = (error as Error).message;
+        this.upgradeFailed(reason, { title: (error as Error).message, detail: 'The app keeps running without the debugger.' }, old);
+        this.debugWanted = undefined;
+        return;
+      }
+    }
+    const next = this.newGeneration(version, debug);
     const budgetMs = version.config.settings.maxNamedPipeConnectionRetry * version.config.settings.namedPipeConnectionRetryDelay;
     await Promise.all(next.slots.map((_, slot) => this.spawn(next, slot)));
     // Taken now: a worker that exits leaves its slot, but its exit code and stderr are the report.
     const starting = next.workers();
-    const results = await Promise.allSettled(starting.map((w) => w.whenReady(budgetMs)));
+    // A worker started with a break on the first line listens only once the developer continues: switch now, and
+    // requests wait for it (within the connection retry budget), as in iisnode.
+    const results = await Promise.allSettled(starting.map((w) => (debug?.brk ? Promise.resolve() : w.whenReady(budgetMs))));
     const failed = starting.filter((_, i) => results[i]!.status === 'rejected');
     if (failed.length || this.state === 'stopping' || this.state === 'stopped') {
       const timedOut = failed.some((w) => w.state !== 'exited');
@@ -415,6 +479,10 @@ export class App implements ProxyApp {
     this.setState('running');
     this.emit({ type: 'recycle-succeeded', app: this.name, reason, generation: next.id, ms: Date.now() - startedAt });
     if (this.watchers.length) void this.watch(); // watchedFiles or logDirectory may have changed
+    if (debug) await this.debugGenerationStarted(next, 'exclusive', debug.brk);
+    else if (this.debugSession?.mode === 'exclusive') this.endDebugSession();
+    // In cookie mode the debug worker follows the new files too, on a new port.
+    if (this.debugWanted?.mode === 'cookie' && this.debugSession) await this.startCookieDebug(this.debugWanted.brk);
     // Draining may take up to gracefulShutdownTimeout (open WebSockets): it goes on in the background, and further
     // recycles need not wait for it.
     if (old) void this.drain(old);
@@ -495,6 +563,184 @@ export class App implements ProxyApp {
     this.restartTimers.add(timer);
   }
 
+  // Debugging ------------------------------------------------------------------------------------------------
+
+  private async allocateDebugPort(version: AppVersion): Promise<{ port: number; brk: boolean }> {
+    const port = await this.ports.allocate(parsePortRange(version.config.settings.debuggerPortRange));
+    return { port, brk: this.debugWanted?.brk ?? false };
+  }
+
+  private async debugGenerationStarted(generation: Generation, mode: DebugMode, brk: boolean): Promise<void> {
+    const info = await fetchAttachInfo(generation.debug!.port, { app: this.name, folder: this.folder });
+    this.debugSession = { mode, brk, generation, cookie: this.debugSession?.cookie ?? randomBytes(12).toString('hex'), info, startedAt: Date.now() };
+    this.emit({
+      type: 'debug-started',
+      app: this.name,
+      mode,
+      brk,
+      port: info.port,
+      pid: generation.workers()[0]?.pid ?? 0,
+      webSocketUrl: info.webSocketUrl,
+      devtoolsUrl: info.devtoolsUrl,
+    });
+  }
+
+  private endDebugSession(): void {
+    if (!this.debugSession) return;
+    this.debugSession = undefined;
+    this.emit({ type: 'debug-stopped', app: this.name });
+  }
+
+  /**
+   * Starts debugging (or restarts it with other options): `exclusive` switches the app gracefully to one debug
+   * worker; `cookie` starts a debug worker beside the normal ones for requests that carry the debug cookie. The
+   * inspector listens on 127.0.0.1 only, on a free port from debuggerPortRange. Resolves with the attach information.
+   */
+  async startDebugging(options: { brk?: boolean; mode?: DebugMode } = {}): Promise<DebugSession> {
+    const mode = options.mode ?? 'exclusive';
+    const brk = options.brk ?? false;
+    const settings = (this.generation?.version.config ?? this.config)?.settings;
+    if (!settings) throw new DebugError(`The app ${this.name} is not running${this.problem ? `: ${this.problem.title}` : ''}.`);
+    if (!settings.debuggingEnabled) throw new DebugError(`Debugging is turned off for ${this.name} (debuggingEnabled: false in its configuration).`);
+    if (this.state !== 'running' && this.state !== 'starting') throw new DebugError(`The app ${this.name} is ${this.state}; start it first.`);
+    const current = this.debugSession;
+    if (current && current.mode === mode && current.brk === brk) return current;
+    if (current) await this.stopDebugging();
+    this.debugWanted = { mode, brk };
+    this.debugProblem = undefined;
+    if (mode === 'cookie') await this.startCookieDebug(brk);
+    else await this.recycle(brk ? 'debugging on (break on the first line)' : 'debugging on');
+    if (!this.debugSession) {
+      this.debugWanted = undefined;
+      throw new DebugError(this.debugProblem ?? this.lastUpgradeProblem?.title ?? 'The debug worker could not be started.');
+    }
+    return this.debugSession;
+  }
+
+  /** The cookie-mode debug worker: a one-worker generation beside the serving one. */
+  private async startCookieDebug(brk: boolean): Promise<void> {
+    const serving = this.generation;
+    if (!serving) return;
+    const previous = this.debugSession?.mode === 'cookie' ? this.debugSession.generation : undefined;
+    let debug: { port: number; brk: boolean };
+    try {
+      debug = { port: (await this.allocateDebugPort(serving.version)).port, brk };
+    } catch (error) {
+      this.debugProblem = (error as Error).message;
+      return;
+    }
+    const generation = this.newGeneration(serving.version, debug);
+    await this.spawn(generation, 0);
+    const worker = generation.workers()[0];
+    const budgetMs = serving.version.config.settings.maxNamedPipeConnectionRetry * serving.version.config.settings.namedPipeConnectionRetryDelay;
+    if (!worker || (!brk && !(await worker.whenReady(budgetMs).then(() => true, () => false)))) {
+      this.debugProblem = `The debug worker did not start: ${worker?.stderrTail.lastLines(5).join(' ') || 'no output'}`;
+      if (worker) await worker.stop(0);
+      return;
+    }
+    await this.debugGenerationStarted(generation, 'cookie', brk);
+    if (previous) void this.drain(previous);
+  }
+
+  /** Stops debugging: back to the normal workers (gracefully, as an upgrade). */
+  async stopDebugging(): Promise<boolean> {
+    const session = this.debugSession;
+    this.debugWanted = undefined;
+    if (!session) return false;
+    if (session.mode === 'exclusive') await this.recycle('debugging off');
+    else {
+      this.endDebugSession();
+      await this.drain(session.generation);
+    }
+    this.endDebugSession();
+    return true;
+  }
+
+  private workerByPid(pid: number | undefined): Worker {
+    const workers = [...this.workers(), ...(this.debugSession?.mode === 'cookie' ? this.debugSession.generation.workers() : [])];
+    const worker = pid === undefined ? workers.find((w) => w.state === 'ready') : workers.find((w) => w.pid === pid);
+    if (!worker) throw new DebugError(pid === undefined ? `The app ${this.name} has no running worker.` : `The app ${this.name} has no worker with pid ${pid}.`);
+    return worker;
+  }
+
+  /** Writes a heap snapshot of a worker (the first ready one by default) into `folder`, with a Windows-safe name. */
+  async heapSnapshot(folder: string, pid?: number): Promise<WrittenFile & { pid: number }> {
+    const worker = this.workerByPid(pid);
+    await mkdir(folder, { recursive: true });
+    const file = await worker.heapSnapshot(path.join(folder, `${this.name}-${worker.pid}-${safeStamp()}.heapsnapshot`));
+    return { ...file, pid: worker.pid! };
+  }
+
+  /** Profiles a worker's CPU for `seconds` and writes a .cpuprofile (open it in DevTools' Performance panel). */
+  async cpuProfile(folder: string, seconds: number, pid?: number): Promise<WrittenFile & { pid: number }> {
+    const worker = this.workerByPid(pid);
+    await mkdir(folder, { recursive: true });
+    const file = await worker.cpuProfile(path.join(folder, `${this.name}-${worker.pid}-${safeStamp()}.cpuprofile`), Math.round(seconds * 1000));
+    return { ...file, pid: worker.pid! };
+  }
+
+  /** Whether a worker's heap keeps growing across garbage collections. */
+  leakHint(worker: Worker): LeakHint {
+    return leakHint(worker.metrics?.heapAfterGc ?? []);
+  }
+
+  /** The iisnode debugger URL of the app: `/<entry>/<debuggerPathSegment>` (entry relative to the app folder). */
+  private debugPath(): string | undefined {
+    const version = this.generation?.version;
+    if (!version || !version.config.settings.debuggingEnabled) return undefined;
+    const entry = path.relative(this.folder, version.entry.file).split(path.sep).map(encodeURIComponent).join('/');
+    return `/${entry}/${version.config.settings.debuggerPathSegment}`;
+  }
+
+  /** `/<entry>/debug[/]?brk|kill|cookie`: iisnode's debugger URLs, for callers on this computer. */
+  private debugRequest(head: RequestHead, loopback: boolean): LocalResponse | Promise<LocalResponse> | undefined {
+    const base = this.debugPath();
+    if (!base) return undefined;
+    const query = head.target.indexOf('?');
+    const pathPart = (query === -1 ? head.target : head.target.slice(0, query)).toLowerCase();
+    const command = query === -1 ? '' : head.target.slice(query + 1).toLowerCase();
+    const lowerBase = base.toLowerCase();
+    if (pathPart !== lowerBase && pathPart !== `${lowerBase}/`) return undefined;
+    const text = (status: number, body: string, headers: Record<string, string> = {}): LocalResponse => ({
+      status,
+      headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', ...headers },
+      body,
+    });
+    if (!loopback) return text(403, 'The debugger is available to callers on this computer only.\n');
+    if (pathPart === lowerBase) return text(301, '', { Location: `${base}/${query === -1 ? '' : head.target.slice(query)}` });
+    if (command === 'kill') {
+      return this.stopDebugging().then((stopped) =>
+        text(
+          200,
+          stopped
+            ? 'The debugger and debugee processes have been killed. (Debugging stopped; the app is back on its normal workers.)\n'
+            : 'The debugger for the application is not running.\n',
+        ),
+      );
+    }
+    const options = { brk: command === 'brk', mode: (command === 'cookie' ? 'cookie' : (this.debugSession?.mode ?? 'exclusive')) as DebugMode };
+    if (command === '' && this.debugSession) options.brk = this.debugSession.brk;
+    return this.startDebugging(options).then(
+      (session) => ({
+        status: 200,
+        headers: {
+          'Content-Type': 'text/html; charset=utf-8',
+          'Cache-Control': 'no-store',
+          ...(session.mode === 'cookie' ? { 'Set-Cookie': `${DEBUG_COOKIE}=${session.cookie}; Path=/; HttpOnly; SameSite=Lax` } : {}),
+        },
+        body: renderDebugSessionPage({
+          app: this.name,
+          mode: session.mode,
+          brk: session.brk,
+          pid: session.generation.workers()[0]?.pid,
+          info: session.info,
+          path: `${base}/`,
+        }),
+      }),
+      (error: Error) => text(503, `Debugging could not start: ${error.message}\n`),
+    );
+  }
+
   /** Chooses the worker for a request, or says why the app cannot take it. */
   pick(head: RequestHead): Dispatch | Unavailable {
     if (this.state === 'errored' && this.problem) {
@@ -510,6 +756,11 @@ export class App implements ProxyApp {
     const generation = this.state === 'running' || this.state === 'starting' ? this.generation : undefined;
     if (!generation) {
       return { unavailable: true, status: 503, title: `The app ${this.name} is stopped.`, advice: 'Start it from Berth to serve requests again.', app: this.name };
+    }
+    const session = this.debugSession;
+    if (session?.mode === 'cookie' && head.cookie && hasCookie(head.cookie, DEBUG_COOKIE, session.cookie)) {
+      const choice = session.generation.choose('roundRobin', Number.MAX_SAFE_INTEGER);
+      if ('worker' in choice) return { worker: choice.worker };
     }
     const settings = this.settings;
     const sticky = settings.nodeProcessStickySessions;
@@ -625,6 +876,10 @@ export class App implements ProxyApp {
     if (this.state === 'stopped') return;
     const wasErrored = this.state === 'errored';
     this.setState('stopping');
+    const debugGeneration = this.debugSession?.mode === 'cookie' ? this.debugSession.generation : undefined;
+    this.debugWanted = undefined;
+    this.endDebugSession();
+    if (debugGeneration) await Promise.all(debugGeneration.workers().map((w) => w.stop(0)));
     await this.stopWorkers(timeoutMs);
     await this.generation?.logs?.close();
     this.generation = undefined;

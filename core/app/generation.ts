@@ -23,6 +23,8 @@ export class Generation {
   readonly slots: (Worker | undefined)[];
   /** Where this generation's workers' output goes. */
   logs: AppLogCapture | undefined;
+  /** Set for a debug generation: its worker runs with the inspector on this port. */
+  debug: { port: number; brk: boolean } | undefined;
   private cursor = 0;
 
   constructor(

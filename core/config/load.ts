@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { closest, coerce, expandPercentVars } from './values.js';
-import { defaultSettings, NOT_YET_ACTIVE, SETTING_BY_KEY, SETTING_NAMES, SETTINGS, type SettingDef, type SettingName, type Settings } from './schema.js';
+import { defaultSettings, SETTING_BY_KEY, SETTING_NAMES, SETTINGS, type SettingDef, type SettingName, type Settings } from './schema.js';
 
 export const BERTH_FILE = 'berth.yml';
 
@@ -222,8 +222,6 @@ function applyFile(
     }
     settings[name] = result.value;
     sources[name] = { kind: 'file', file, line: where.line };
-    const pending = NOT_YET_ACTIVE[name];
-    if (pending) warnings.push({ severity: 'warning', ...where, key, message: `${name} is accepted, but this version of Berth does not act on it yet (it comes with ${pending}).` });
   }
 }
 

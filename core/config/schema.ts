@@ -362,12 +362,3 @@ export const SETTING_BY_KEY: ReadonlyMap<string, SettingName> = (() => {
   return map;
 })();
 
-/**
- * Settings this version validates but does not act on yet, with what will bring them. Setting one prints a
- * warning, so nobody relies on it silently. Each entry goes when its feature lands.
- */
-export const NOT_YET_ACTIVE: Partial<Record<SettingName, string>> = {
-  debuggingEnabled: 'debugging',
-  debuggerPathSegment: 'debugging',
-  debuggerPortRange: 'debugging',
-};

@@ -1,5 +1,5 @@
 /** The README's settings table, rendered from the schema so the two cannot drift (a unit test compares them). */
-import { NOT_YET_ACTIVE, SETTINGS, SETTING_NAMES, type SettingDef } from './schema.js';
+import { SETTINGS, SETTING_NAMES, type SettingDef } from './schema.js';
 
 function defaultText(def: SettingDef): string {
   if (def.kind === 'string' && def.default === '') return '(empty)';
@@ -11,7 +11,7 @@ export function renderSettingsTable(): string {
   for (const name of SETTING_NAMES) {
     const def: SettingDef = SETTINGS[name];
     const aliases = def.aliases?.length ? ` (also \`${def.aliases.join('`, `')}\`)` : '';
-    const support = NOT_YET_ACTIVE[name] ? 'planned' : def.berthOnly ? 'Berth' : def.support;
+    const support = def.berthOnly ? 'Berth' : def.support;
     const values = def.kind === 'enum' ? ` One of ${def.values.map((v) => `\`${v}\``).join(', ')}.` : '';
     rows.push(`| \`${name}\`${aliases} | ${defaultText(def)} | ${support} | ${def.description}${values}${def.note ? ` ${def.note}` : ''} |`);
   }

@@ -7,12 +7,17 @@
  *                    { berth: 'metrics', rss, heapUsed, ... }                    every second: memory, CPU, event
  *                                                                                loop delay (also the heartbeat)
  *   engine → worker  { berth: 'shutdown' }   stop accepting, finish in-flight requests, then exit
+ *                    { berth: 'heap-snapshot', id, path }       write a heap snapshot → 'heap-snapshot-done'
+ *                    { berth: 'cpu-profile', id, path, ms }     profile the CPU for ms → 'cpu-profile-done'
  *
  * No signals are used, so graceful shutdown works the same on Windows. It must stay dependency-free and tiny:
  * it runs inside the user's process, on the user's node.
  */
 import net = require('node:net');
 import perfHooks = require('node:perf_hooks');
+import fs = require('node:fs');
+import inspector = require('node:inspector');
+import v8 = require('node:v8');
 
 type Message = { berth: string; [key: string]: unknown };
 
@@ -81,7 +86,11 @@ function installBootstrap(sendToEngine: (message: Message) => boolean): void {
   startMetrics(post);
 
   process.on('message', (message: unknown) => {
-    if (message && typeof message === 'object' && (message as Message).berth === 'shutdown') shutdown();
+    if (!message || typeof message !== 'object') return;
+    const m = message as Message;
+    if (m.berth === 'shutdown') shutdown();
+    else if (m.berth === 'heap-snapshot') writeHeapSnapshot(m, post);
+    else if (m.berth === 'cpu-profile') profileCpu(m, post);
   });
   // The engine went away (it exited or was killed): leave no orphan behind. Closing the servers first removes
   // their unix socket files (named pipes vanish by themselves).
@@ -104,6 +113,18 @@ function samePath(a: string, b: string): boolean {
  */
 function startMetrics(post: (message: Message) => void): void {
   const intervalMs = 1000;
+  // Heap size right after each major GC: what the program really holds (the leak hint reads the trend).
+  const heapAfterGc: number[] = [];
+  const gcObserver = new perfHooks.PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = ((entry as { detail?: { kind?: number } }).detail)?.kind;
+      if (kind === perfHooks.constants.NODE_PERFORMANCE_GC_MAJOR) {
+        heapAfterGc.push(v8.getHeapStatistics().used_heap_size);
+        if (heapAfterGc.length > 10) heapAfterGc.shift();
+      }
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const delay = perfHooks.monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
   let lastCpu = process.cpuUsage();
@@ -125,8 +146,52 @@ function startMetrics(post: (message: Message) => void): void {
       arrayBuffers: memory.arrayBuffers,
       cpuPercent: elapsedUs > 0 ? Math.round(((cpu.user + cpu.system) / elapsedUs) * 1000) / 10 : 0,
       eventLoopDelayMs: { p50: delay.percentile(50) / 1e6, p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 },
+      heapAfterGc: [...heapAfterGc],
     });
     delay.reset();
   }, intervalMs);
   timer.unref();
+}
+
+/** A heap snapshot of this process (V8 writes it; the process pauses meanwhile, as with DevTools). */
+function writeHeapSnapshot(m: Message, post: (message: Message) => void): void {
+  try {
+    const file = v8.writeHeapSnapshot(String(m.path));
+    post({ berth: 'heap-snapshot-done', id: m.id, path: file, size: fs.statSync(file).size });
+  } catch (error) {
+    post({ berth: 'heap-snapshot-done', id: m.id, error: (error as Error).message });
+  }
+}
+
+/** A CPU profile of this process for `ms` milliseconds, through an in-process inspector session (no port needed). */
+function profileCpu(m: Message, post: (message: Message) => void): void {
+  const session = new inspector.Session();
+  const fail = (error: Error | null) => {
+    session.disconnect();
+    post({ berth: 'cpu-profile-done', id: m.id, error: error?.message ?? 'the profiler failed' });
+  };
+  try {
+    session.connect();
+  } catch (error) {
+    fail(error as Error);
+    return;
+  }
+  session.post('Profiler.enable', (enableError) => {
+    if (enableError) return fail(enableError);
+    session.post('Profiler.start', (startError) => {
+      if (startError) return fail(startError);
+      setTimeout(() => {
+        session.post('Profiler.stop', (stopError, result) => {
+          if (stopError) return fail(stopError);
+          try {
+            fs.writeFileSync(String(m.path), JSON.stringify(result.profile));
+            session.disconnect();
+            post({ berth: 'cpu-profile-done', id: m.id, path: m.path, size: fs.statSync(String(m.path)).size });
+          } catch (error) {
+            fail(error as Error);
+          }
+        });
+      }, Number(m.ms));
+    });
+  });
 }

@@ -33,6 +33,14 @@ export interface WorkerSpec {
   pool: { maxSize: number; maxAgeMs: number };
   /** Where the worker's output goes: log files (when logging is on) and the app's live tail. */
   logs?: AppLogCapture;
+  /** Node flags Berth adds (the inspector for a debug worker), before the bootstrap and the entry. */
+  nodeFlags?: readonly string[];
+}
+
+/** What the bootstrap answers after writing a heap snapshot or a CPU profile. */
+export interface WrittenFile {
+  path: string;
+  size: number;
 }
 
 export interface WorkerExit {
@@ -57,6 +65,8 @@ export interface WorkerMetrics {
   arrayBuffers: number;
   cpuPercent: number;
   eventLoopDelayMs: { p50: number; p99: number; max: number };
+  /** Heap used right after each of the last major garbage collections, oldest first. */
+  heapAfterGc?: number[];
 }
 
 export interface WorkerEvents {
@@ -92,6 +102,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly pool: UpstreamPool;
   private child: ChildProcess | undefined;
   private stopRequested = false;
+  private requestIds = 0;
+  private readonly pending = new Map<number, { resolve: (file: WrittenFile) => void; reject: (error: Error) => void }>();
   private killTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly spec: WorkerSpec) {
@@ -117,7 +129,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const [program, ...leading] = command;
     let child: ChildProcess;
     try {
-      child = spawn(program!, [...leading, '--require', BOOTSTRAP_PATH, entry], {
+      child = spawn(program!, [...leading, ...(this.spec.nodeFlags ?? []), '--require', BOOTSTRAP_PATH, entry], {
         cwd,
         env,
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -162,7 +174,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (!message || typeof message !== 'object') return;
     const m = message as { berth?: string; address?: unknown; isEndpoint?: boolean; keepAliveTimeout?: unknown };
     this.lastHeardAt = Date.now();
-    if (m.berth === 'metrics') {
+    if ((m.berth === 'heap-snapshot-done' || m.berth === 'cpu-profile-done') && typeof (m as { id?: unknown }).id === 'number') {
+      const pending = this.pending.get((m as { id: number }).id);
+      if (pending) {
+        this.pending.delete((m as { id: number }).id);
+        const reply = message as { error?: string; path?: string; size?: number };
+        if (reply.error) pending.reject(new Error(reply.error));
+        else pending.resolve({ path: String(reply.path), size: Number(reply.size) });
+      }
+    } else if (m.berth === 'metrics') {
       this.metrics = message as WorkerMetrics;
       this.emit('metrics', this.metrics);
     } else if (m.berth === 'listening') {
@@ -184,6 +204,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.state = 'exited';
     clearTimeout(this.killTimer);
     this.pool.destroyAll();
+    for (const pending of this.pending.values()) pending.reject(new Error(`worker ${this.pid} exited`));
+    this.pending.clear();
     this.exitInfo = {
       code,
       signal,
@@ -213,6 +235,39 @@ export class Worker extends EventEmitter<WorkerEvents> {
       const timer = setTimeout(() => done(new Error('timeout')), timeoutMs);
       this.once('ready', onReady);
       this.once('exit', onExit);
+    });
+  }
+
+  /** Writes a heap snapshot of the worker to `file` (the worker pauses while V8 writes it). */
+  heapSnapshot(file: string, timeoutMs = 120_000): Promise<WrittenFile> {
+    return this.ask({ berth: 'heap-snapshot', path: file }, timeoutMs);
+  }
+
+  /** Profiles the worker's CPU for `ms` milliseconds and writes a .cpuprofile file (open it in DevTools). */
+  cpuProfile(file: string, ms: number): Promise<WrittenFile> {
+    return this.ask({ berth: 'cpu-profile', path: file, ms }, ms + 60_000);
+  }
+
+  private ask(message: Record<string, unknown>, timeoutMs: number): Promise<WrittenFile> {
+    const child = this.child;
+    if (!child?.connected || this.state === 'exited') return Promise.reject(new Error(`worker ${this.pid} is not running`));
+    const id = ++this.requestIds;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`worker ${this.pid} did not answer within ${Math.round(timeoutMs / 1000)} s`));
+      }, timeoutMs);
+      this.pending.set(id, {
+        resolve: (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+      child.send({ ...message, id });
     });
   }
 

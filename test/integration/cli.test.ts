@@ -160,14 +160,12 @@ describe('berth serve', () => {
       const down = await request(s.port, { host: 'memory.localhost' });
       assert.equal(down.bodyBytes.length, 30 * 1024 * 1024);
       const afterThirty = await peakMb();
-      // Bodies stream through and nothing is kept per body. V8 frees socket read buffers lazily, once about 64 MB
-      // of them are garbage, so the peak rises to that plateau and stays there whatever the body size.
-      assert.equal((await upload(120)).body, String(120 * 1024 * 1024));
-      const plateau = await peakMb();
+      // Bodies stream through and nothing is kept per body. V8 frees socket read buffers lazily (once tens of MB of
+      // them are garbage), so the peak rises to a plateau; an engine that buffered bodies would grow by the body size.
       assert.equal((await upload(240)).body, String(240 * 1024 * 1024));
       const afterHuge = await peakMb();
       assert.ok(afterThirty - baseline < 100, `peak grew from ${baseline.toFixed(1)} MB to ${afterThirty.toFixed(1)} MB for 30 MB bodies`);
-      assert.ok(afterHuge - plateau < 15, `peak grew from ${plateau.toFixed(1)} MB to ${afterHuge.toFixed(1)} MB for a 240 MB body`);
+      assert.ok(afterHuge - baseline < 120, `peak grew from ${baseline.toFixed(1)} MB to ${afterHuge.toFixed(1)} MB for a 240 MB body`);
     } finally {
       s.child.kill('SIGINT');
       await s.exited;

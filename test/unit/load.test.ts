@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { adaptIisnodeYaml, ConfigError, formatIssue, loadConfig, type ConfigIssue, type LoadedConfig } from '../../core/config/load.js';
-import { defaultSettings, NOT_YET_ACTIVE, SETTING_NAMES } from '../../core/config/schema.js';
+import { defaultSettings, SETTING_NAMES } from '../../core/config/schema.js';
 import { tempDir } from '../helpers/paths.js';
 
 let root: string;
@@ -39,11 +39,6 @@ async function loadError(files: Record<string, string>, env: NodeJS.ProcessEnv =
     return { dir, error };
   }
   assert.fail('expected loadConfig to throw a ConfigError');
-}
-
-/** Warnings other than "accepted, but not acted on yet" (settings whose feature has not landed: NOT_YET_ACTIVE). */
-function otherWarnings(config: LoadedConfig): ConfigIssue[] {
-  return config.warnings.filter((w) => !/does not act on it yet/.test(w.message));
 }
 
 function only<T>(items: readonly T[]): T {
@@ -87,7 +82,7 @@ describe('loadConfig: defaults and sources', () => {
     const { config } = await load({ 'berth.yml': 'NODEPROCESSCOUNTPERAPPLICATION: 4\nloggingenabled: no\n' });
     assert.equal(config.settings.nodeProcessCountPerApplication, 4);
     assert.equal(config.settings.loggingEnabled, false);
-    assert.deepEqual(otherWarnings(config), []);
+    assert.deepEqual(config.warnings, []);
   });
 
   test('YAML-typed and quoted values are coerced', async () => {
@@ -155,7 +150,7 @@ describe('loadConfig: which file', () => {
     const { dir, config } = await load({ 'berth.yml': 'maxLogFiles: 3\n', 'iisnode.yml': 'maxLogFiles: 5\nloggingEnabled: maybe\n' });
     assert.equal(config.file, path.join(dir, 'berth.yml'));
     assert.equal(config.settings.maxLogFiles, 3);
-    const warning = only(otherWarnings(config));
+    const warning = only(config.warnings);
     assert.equal(warning.severity, 'warning');
     assert.equal(warning.file, path.join(dir, 'iisnode.yml'));
     assert.match(warning.message, /is ignored because berth\.yml is present/);
@@ -174,7 +169,7 @@ describe('loadConfig: which file', () => {
     const { dir, config } = await load({ 'berth.yml': 'maxLogFiles: 2\nconfigOverrides: custom.yml\n', 'custom.yml': 'maxLogFiles: 9\n' });
     assert.equal(config.settings.configOverrides, 'iisnode.yml');
     assert.equal(config.settings.maxLogFiles, 2);
-    const warning = only(otherWarnings(config));
+    const warning = only(config.warnings);
     assert.equal(warning.file, path.join(dir, 'berth.yml'));
     assert.equal(warning.line, 2);
     assert.equal(warning.key, 'configOverrides');
@@ -186,7 +181,7 @@ describe('loadConfig: which file', () => {
     const { config } = await load({ 'iisnode.yml': 'configOverrides: custom.yml\n', 'custom.yml': 'maxLogFiles: 9\n' });
     assert.equal(config.settings.configOverrides, 'iisnode.yml');
     assert.equal(config.settings.maxLogFiles, 20);
-    assert.match(only(otherWarnings(config)).message, /cannot be set in a file/);
+    assert.match(only(config.warnings).message, /cannot be set in a file/);
   });
 
   test('BERTH_CONFIGOVERRIDES=custom.yml makes the loader read custom.yml instead of iisnode.yml', async () => {
@@ -198,13 +193,13 @@ describe('loadConfig: which file', () => {
     assert.deepEqual(config.sources.configOverrides, { kind: 'env', name: 'BERTH_CONFIGOVERRIDES' });
     assert.equal(config.file, path.join(dir, 'custom.yml'));
     assert.equal(config.settings.maxLogFiles, 9); // read in the iisnode dialect: `key:value` works
-    assert.deepEqual(otherWarnings(config), []);
+    assert.deepEqual(config.warnings, []);
   });
 
   test('IISNODE_CONFIGOVERRIDES works too, and berth.yml still wins over the named file', async () => {
     const { dir, config } = await load({ 'berth.yml': 'maxLogFiles: 3\n', 'custom.yml': 'maxLogFiles: 9\n' }, { IISNODE_CONFIGOVERRIDES: 'custom.yml' });
     assert.equal(config.settings.maxLogFiles, 3);
-    assert.equal(only(otherWarnings(config)).file, path.join(dir, 'custom.yml'));
+    assert.equal(only(config.warnings).file, path.join(dir, 'custom.yml'));
   });
 
   test('an empty configOverrides from the environment disables iisnode.yml', async () => {
@@ -221,7 +216,7 @@ describe('loadConfig: debugPortRange and debuggerPortRange', () => {
         const { dir, config } = await load({ [file]: `\n${key}: 9000-9100\n` });
         assert.equal(config.settings.debuggerPortRange, '9000-9100');
         assert.deepEqual(config.sources.debuggerPortRange, { kind: 'file', file: path.join(dir, file), line: 2 });
-        assert.deepEqual(otherWarnings(config), []);
+        assert.deepEqual(config.warnings, []);
       });
     }
   }
@@ -382,7 +377,7 @@ describe('loadConfig: errors', () => {
 describe('loadConfig: unknown keys', () => {
   test('a close typo gets a "Did you mean" warning with the real name, and the value is not applied', async () => {
     const { dir, config } = await load({ 'berth.yml': 'maxLogFiles: 3\nnodeProcessCountPerAplication: 4\n' });
-    const warning = only(otherWarnings(config));
+    const warning = only(config.warnings);
     assert.equal(warning.severity, 'warning');
     assert.equal(warning.file, path.join(dir, 'berth.yml'));
     assert.equal(warning.line, 2);
@@ -403,43 +398,6 @@ describe('loadConfig: unknown keys', () => {
     const warning = only(config.warnings);
     assert.equal(warning.message, 'unknown setting "foo" is ignored.');
     assert.equal(warning.fix, undefined);
-  });
-});
-
-describe('loadConfig: settings accepted but not acted on yet', () => {
-  test('setting one in a file applies the value and warns, naming the line and what will bring it', async () => {
-    assert.ok(NOT_YET_ACTIVE.debuggerPathSegment, 'debuggerPathSegment is expected to be pending in this version');
-    const { dir, config } = await load({ 'berth.yml': 'nodeProcessCountPerApplication: 2\ndebuggerPathSegment: dbg\n' });
-    assert.equal(config.settings.debuggerPathSegment, 'dbg');
-    const warning = only(config.warnings);
-    assert.equal(warning.severity, 'warning');
-    assert.equal(warning.file, path.join(dir, 'berth.yml'));
-    assert.equal(warning.line, 2);
-    assert.equal(warning.key, 'debuggerPathSegment');
-    assert.equal(warning.message, `debuggerPathSegment is accepted, but this version of Berth does not act on it yet (it comes with ${NOT_YET_ACTIVE.debuggerPathSegment}).`);
-  });
-
-  test('an alias warns under the setting\'s name', async () => {
-    assert.ok(NOT_YET_ACTIVE.debuggerPortRange);
-    const { config } = await load({ 'iisnode.yml': 'debugPortRange: 9000-9100\n' });
-    const warning = only(config.warnings);
-    assert.equal(warning.key, 'debugPortRange');
-    assert.match(warning.message, /^debuggerPortRange is accepted/);
-  });
-
-  test('settings that work give no such warning', async () => {
-    for (const name of ['nodeProcessCountPerApplication', 'gracefulShutdownTimeout', 'maxNamedPipeConnectionRetry', 'node_env'] as const) {
-      assert.equal(NOT_YET_ACTIVE[name], undefined, name);
-    }
-    const { config } = await load({ 'berth.yml': 'nodeProcessCountPerApplication: 2\ngracefulShutdownTimeout: 100\nmaxNamedPipeConnectionRetry: 5\nnode_env: production\n' });
-    assert.deepEqual(config.warnings, []);
-  });
-
-  test('every pending setting is a real setting with a named feature', () => {
-    for (const [name, feature] of Object.entries(NOT_YET_ACTIVE)) {
-      assert.ok((SETTING_NAMES as string[]).includes(name), name);
-      assert.ok(feature && feature.trim().length > 0, name);
-    }
   });
 });
 
@@ -488,7 +446,7 @@ describe('iisnode.yml: the rules of iisnode functional test 126', () => {
   test('CRLF line endings keep line numbers', async () => {
     const { config } = await load({ 'iisnode.yml': '# c\r\n\r\nmaxLogFiles:8\r\nfoo: 1\r\n' });
     assert.equal(config.settings.maxLogFiles, 8);
-    assert.equal(only(otherWarnings(config)).line, 4);
+    assert.equal(only(config.warnings).line, 4);
   });
 });
 
