@@ -62,6 +62,14 @@ export class EventPrinter {
       }
       case 'generation-drained':
         return undefined;
+      case 'debug-started':
+        return {
+          text:
+            `[${event.app}] debugging${event.mode === 'cookie' ? ' (only requests with the debug cookie)' : ''}: worker pid ${event.pid}, ` +
+            `inspector ${event.webSocketUrl}${event.brk ? ', paused before the first line' : ''}\n    DevTools: ${event.devtoolsUrl}\n`,
+        };
+      case 'debug-stopped':
+        return { text: `[${event.app}] debugging stopped\n` };
       case 'log-problem':
         return { text: `[${event.app}] log files: ${event.message}\n`, error: true };
       case 'log-recovered':
