@@ -12,6 +12,7 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { removeBerthHome } from './lib/hosts.js';
 import { defaultLoadTool, type LoadTool } from './lib/load.js';
 import { killAllNow, stopAll } from './lib/processes.js';
 import { renderTable } from './lib/report.js';
@@ -120,20 +121,28 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     if (interrupted) return;
     interrupted = true;
     process.stderr.write(`\nbench: ${signal}, stopping the processes it started...\n`);
-    void stopAll().finally(() => process.exit(130));
+    void stopAll().finally(() => {
+      removeBerthHome();
+      process.exit(130);
+    });
   });
 }
 // Whatever else ends this process (an exception, process.exit) must not leave servers behind.
-process.on('exit', killAllNow);
+process.on('exit', () => {
+  killAllNow();
+  removeBerthHome();
+});
 
 main().then(
   async (code) => {
     await stopAll(); // normally nothing is left; this is a safety net
+    removeBerthHome();
     process.exitCode = code;
   },
   async (error: unknown) => {
     process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     await stopAll();
+    removeBerthHome();
     process.exitCode = 1;
   },
 );

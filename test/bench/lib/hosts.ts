@@ -2,6 +2,8 @@
  * The three ways the benchmark hosts an app: Berth (`berth serve`), node's `cluster` module, and plain `node`.
  * Each host is started on a free port, waited for (HTTP 200, and every worker up), used, and stopped.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { freePort, waitForOk } from './http.js';
 import { BENCH_SOURCE, REPO } from './paths.js';
@@ -50,13 +52,8 @@ export async function withHost<T>(spec: HostSpec, use: (host: Host) => Promise<T
   let proc: ManagedProcess;
   let allReady: RegExp | undefined;
   if (spec.kind === 'berth') {
-    proc = startProcess(`berth serve ${spec.app}`, node, [path.join(REPO, 'bin', 'berth.js'), 'serve', folder, '--host', '127.0.0.1', '--port', String(port)], {
-      cwd: REPO,
-      env: berthEnvironment(),
-      stopSignal: 'SIGINT', // Berth's graceful stop; a second SIGINT kills its workers at once
-    });
-    // `[<app>] running` is printed once every worker of the app is ready.
-    allReady = /^\[[^\]]+\] running$/m;
+    proc = startBerth([folder], port, spec.app);
+    allReady = RUNNING_LINE;
   } else if (spec.kind === 'cluster') {
     const workers = spec.workers ?? 2;
     proc = startProcess(`cluster ×${workers} ${spec.app}`, node, [path.join(BENCH_SOURCE, 'reference', 'cluster.cjs'), entry, String(workers)], {
@@ -74,6 +71,57 @@ export async function withHost<T>(spec: HostSpec, use: (host: Host) => Promise<T
     // Measuring while a worker still starts would compare one worker with two.
     if (allReady) await proc.waitForOutput(allReady, START_TIMEOUT_MS);
     return use({ url, proc, firstOkMs });
+  });
+}
+
+/** `[<app>] running`: Berth prints it once every worker of the app is ready (again after a recycle). */
+const RUNNING_LINE = /^\[[^\]]+\] running$/m;
+
+let benchHome: string | undefined;
+
+/**
+ * The Berth home folder (BERTH_HOME) of every engine the benchmark starts, unless a scenario gives its own: a
+ * temporary folder, so that a benchmark's engine never writes its discovery file and token over those of an engine
+ * the user runs, nor reads the user's registry.
+ */
+function berthHome(): string {
+  benchHome ??= mkdtempSync(path.join(os.tmpdir(), 'berth-bench-home-'));
+  return benchHome;
+}
+
+/** Removes the temporary Berth home folder; for the end of the run, once every engine has stopped. */
+export function removeBerthHome(): void {
+  if (benchHome) rmSync(benchHome, { recursive: true, force: true });
+  benchHome = undefined;
+}
+
+/** Spawns `berth serve <folders...>` on 127.0.0.1:<port> (not waited for). `env` adds to (or overrides) its environment. */
+export function startBerth(folders: readonly string[], port: number, label = folders.map((f) => path.basename(f)).join(' '), env: NodeJS.ProcessEnv = {}): ManagedProcess {
+  return startProcess(`berth serve ${label}`, process.execPath, [path.join(REPO, 'bin', 'berth.js'), 'serve', ...folders, '--host', '127.0.0.1', '--port', String(port)], {
+    cwd: REPO,
+    env: { ...berthEnvironment(), BERTH_HOME: berthHome(), ...env },
+    stopSignal: 'SIGINT', // Berth's graceful stop; a second SIGINT kills its workers at once
+  });
+}
+
+export interface BerthHost {
+  /** The front server's root on 127.0.0.1: the app itself when exactly one app is hosted. */
+  url: string;
+  port: number;
+  proc: ManagedProcess;
+}
+
+/**
+ * Runs `berth serve` with app folders anywhere (for scenarios that change an app's files, or host many apps), waits
+ * until every app is running (all of its workers ready), runs `use`, and always stops Berth.
+ */
+export async function withBerth<T>(folders: readonly string[], use: (berth: BerthHost) => Promise<T>, options: { env?: NodeJS.ProcessEnv; label?: string } = {}): Promise<T> {
+  const port = await freePort();
+  const proc = startBerth(folders, port, options.label, options.env);
+  return withProcess(proc, async () => {
+    const runningApps = () => new Set(proc.stdout.match(new RegExp(RUNNING_LINE.source, 'gm')) ?? []).size;
+    await proc.waitUntil(() => runningApps() >= folders.length, START_TIMEOUT_MS + 2000 * folders.length, `report all ${folders.length} app(s) running`);
+    return use({ url: `http://127.0.0.1:${port}/`, port, proc });
   });
 }
 

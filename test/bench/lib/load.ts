@@ -24,6 +24,13 @@ export interface LoadResult {
   requests: number;
   /** Socket errors, timeouts and non-2xx/3xx responses. Non-zero means the figures are suspect. */
   errors: number;
+  /** Responses with a status other than 2xx/3xx (wrk's "Non-2xx or 3xx responses", autocannon's non2xx). */
+  non2xx: number;
+  /**
+   * Connections that failed: refused, reset, closed mid-response, timed out (wrk's "Socket errors" line: connect,
+   * read, write, timeout; autocannon's errors, which include its timeouts).
+   */
+  socketErrors: number;
 }
 
 /** wrk if found on PATH, else autocannon. */
@@ -80,12 +87,19 @@ export function parseWrk(output: string): LoadResult {
   const p99 = /^\s+99%\s+(\S+)/m.exec(output);
   const total = /^\s+(\d+) requests in /m.exec(output);
   if (!rps?.[1] || !p50?.[1] || !p99?.[1] || !total?.[1]) throw new Error(`unreadable wrk output:\n${output}`);
-  let errors = 0;
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
-  if (socket) errors += socket.slice(1).reduce((sum, n) => sum + Number(n), 0);
-  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(output);
-  if (non2xx?.[1]) errors += Number(non2xx[1]);
-  return { rps: Number(rps[1]), p50Ms: wrkTimeToMs(p50[1]), p99Ms: wrkTimeToMs(p99[1]), requests: Number(total[1]), errors };
+  const socketErrors = socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0;
+  const non2xxMatch = /Non-2xx or 3xx responses: (\d+)/.exec(output);
+  const non2xx = non2xxMatch?.[1] ? Number(non2xxMatch[1]) : 0;
+  return {
+    rps: Number(rps[1]),
+    p50Ms: wrkTimeToMs(p50[1]),
+    p99Ms: wrkTimeToMs(p99[1]),
+    requests: Number(total[1]),
+    errors: socketErrors + non2xx,
+    non2xx,
+    socketErrors,
+  };
 }
 
 interface AutocannonJson {
@@ -107,6 +121,9 @@ export function parseAutocannon(output: string): LoadResult {
     p50Ms: json.latency.p50,
     p99Ms: json.latency.p99,
     requests: json.requests.total,
-    errors: json.errors + json.timeouts + json.non2xx,
+    // autocannon's `errors` already include its `timeouts`.
+    errors: json.errors + json.non2xx,
+    non2xx: json.non2xx,
+    socketErrors: json.errors,
   };
 }

@@ -14,6 +14,11 @@ export interface StartOptions {
   stopSignal?: NodeJS.Signals;
   /** How long stop() waits after the first signal before forcing. */
   graceMs?: number;
+  /**
+   * Where the process's stdout goes: read by the benchmark ('pipe', the default) or an open file descriptor, e.g. of
+   * the null device (then `stdout` stays empty).
+   */
+  stdout?: 'pipe' | number;
 }
 
 export class ManagedProcess {
@@ -39,7 +44,7 @@ export class ManagedProcess {
     this.child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', options.stdout ?? 'pipe', 'pipe'],
       // Its own process group (POSIX): a Ctrl+C in the terminal then reaches only the benchmark, which stops each
       // process in order (Berth gets exactly one SIGINT, its graceful stop), and a forced stop can kill the group.
       detached: process.platform !== 'win32',
@@ -97,14 +102,27 @@ export class ManagedProcess {
     return `${this.name} ${how}${tail ? `; its last output:\n    ${tail}` : ' and printed nothing'}`;
   }
 
+  /** How many times `pattern` (a global RegExp) occurs in the kept stdout, e.g. lines Berth printed. */
+  countInStdout(pattern: RegExp): number {
+    return this.stdoutText.match(pattern)?.length ?? 0;
+  }
+
   /** Resolves when the output contains `pattern`; rejects when the process exits first or the time runs out. */
   waitForOutput(pattern: RegExp, timeoutMs: number): Promise<void> {
+    return this.waitUntil(() => pattern.test(this.output), timeoutMs, `print ${pattern}`);
+  }
+
+  /**
+   * Resolves when `condition` holds, checked now and after each piece of output; rejects when the process exits
+   * first or the time runs out. `what` completes "did not ..." in the error message.
+   */
+  waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
     return new Promise((resolve, reject) => {
       const check = () => {
-        if (pattern.test(this.output)) finish();
-        else if (this.hasExited) finish(new Error(`${this.describeExit()}\n  (waited for output ${pattern})`));
+        if (condition()) finish();
+        else if (this.hasExited) finish(new Error(`${this.describeExit()}\n  (waited for it to ${what})`));
       };
-      const timer = setTimeout(() => finish(new Error(`${this.name} did not print ${pattern} within ${timeoutMs} ms; ${this.describeExit()}`)), timeoutMs);
+      const timer = setTimeout(() => finish(new Error(`${this.name} did not ${what} within ${timeoutMs} ms; ${this.describeExit()}`)), timeoutMs);
       const finish = (error?: Error) => {
         clearTimeout(timer);
         this.outputListeners.delete(check);

@@ -1,16 +1,16 @@
 /** The final table (a Markdown table, readable in a terminal and pasteable into docs/PERFORMANCE.md). */
-import { formatMs, type Figure, type ScenarioResult } from './scenario.js';
+import { formatMs, formatNumber, type Figure, type ScenarioResult } from './scenario.js';
 
 function formatValue(value: number, unit: string): string {
   if (!Number.isFinite(value)) return '–';
   if (unit === 'ms') return `${formatMs(value)} ms`;
-  return `${Math.round(value).toLocaleString('en-US')} ${unit}`;
+  return `${formatNumber(value)} ${unit}`;
 }
 
 function formatComparison(f: Figure): string {
   if (f.show === 'added') {
     if (!Number.isFinite(f.added)) return '–';
-    return `${f.added >= 0 ? '+' : '−'}${f.unit === 'ms' ? formatMs(Math.abs(f.added)) : Math.round(Math.abs(f.added))} ${f.unit}`;
+    return `${f.added >= 0 ? '+' : '−'}${f.unit === 'ms' ? formatMs(Math.abs(f.added)) : formatNumber(Math.abs(f.added))} ${f.unit}`;
   }
   return Number.isFinite(f.ratio) ? `${f.ratio.toFixed(2)}×` : '–';
 }
@@ -31,6 +31,10 @@ export function renderTable(results: readonly ScenarioResult[]): string {
         f.target?.text ?? '',
         f.target ? (f.target.met ? 'yes' : 'no') : '',
       ]);
+    }
+    if (result.unavailable) {
+      rows.push([result.name, result.referenceLabel, result.unavailable.label, '', '', '', '', '']);
+      notes.push(`${result.name}: ${result.unavailable.label}: ${result.unavailable.detail}`);
     }
     if (result.error) {
       rows.push([result.name, result.referenceLabel, 'could not run (see below)', '', '', '', '', '']);

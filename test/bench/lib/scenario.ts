@@ -26,14 +26,43 @@ export interface Scenario {
   name: string;
   /** One sentence: what is measured and why. */
   description: string;
-  /** What Berth is compared with, e.g. "cluster ×2". */
+  /** What Berth is compared with, e.g. "cluster ×2"; "—" when nothing is (see berthOnly). */
   referenceLabel: string;
-  /** Number of A/B rounds; options.rounds unless the scenario needs more (cheap, noisy measurements). */
+  /** Nothing to compare with: only Berth is measured, each round, and the reference medians are empty. */
+  berthOnly?: boolean;
+  /** Number of A/B rounds; options.rounds unless the scenario needs more (cheap, noisy measurements) or fewer. */
   rounds?(options: BenchOptions): number;
+  /**
+   * Why this scenario cannot be measured here (a feature that has not landed, a platform without the needed
+   * counters), or undefined when it can. The table then shows `label` as the scenario's row and `detail` as a note,
+   * and the run still counts as successful: nothing failed, there was nothing to measure.
+   */
+  unavailable?(options: BenchOptions): Unavailable | undefined;
   /** One measurement of one side. Starts everything it needs and stops it again, also on failure. */
   measure(side: Side, options: BenchOptions): Promise<Metrics>;
-  /** The rows this scenario adds to the table, from the medians of both sides. */
-  figures(reference: Metrics, berth: Metrics): Figure[];
+  /**
+   * The rows this scenario adds to the table, from the medians of both sides (and every sample, for figures where
+   * one bad round must not hide behind a median, such as failed requests).
+   */
+  figures(reference: Metrics, berth: Metrics, samples: Record<Side, Metrics[]>): Figure[];
+}
+
+export interface Unavailable {
+  /** Short, for the table's figure column, e.g. "not available yet". */
+  label: string;
+  /** One sentence for the note under the table: why, and what would make it measurable. */
+  detail: string;
+}
+
+/**
+ * Thrown by a measurement that finds out only at run time that there is nothing to measure (e.g. the engine does not
+ * offer the feature yet): the scenario is then reported like one whose `unavailable()` said so, not as a failure.
+ */
+export class NotAvailable extends Error {
+  constructor(readonly unavailable: Unavailable) {
+    super(`${unavailable.label}: ${unavailable.detail}`);
+    this.name = 'NotAvailable';
+  }
 }
 
 /** A goal from the project's issues. Never fails the run: it is reported as met or missed. */
@@ -44,8 +73,10 @@ export type TargetKind =
   | 'ratio-at-most'
   /** Berth − reference at most `value`, in the figure's unit (added latency). */
   | 'added-at-most'
-  /** Berth's own figure at most `value` (cold start). */
-  | 'berth-at-most';
+  /** Berth's own figure at most `value` (cold start, memory, failures). */
+  | 'berth-at-most'
+  /** Berth's own figure at least `value` (log bytes per second). */
+  | 'berth-at-least';
 
 export interface Figure {
   name: string;
@@ -72,11 +103,22 @@ export function figure(name: string, unit: string, reference: number, berth: num
       'ratio-at-most': [ratio <= value, `≤ ${value.toFixed(2)}×`],
       'added-at-most': [added <= value, `≤ +${value} ${unit}`],
       'berth-at-most': [berth <= value, `≤ ${value} ${unit}`],
+      'berth-at-least': [berth >= value, `≥ ${value} ${unit}`],
     };
     const [met, text] = checks[kind];
     result.target = { kind, value, text, met };
   }
   return result;
+}
+
+/** A figure with nothing to compare with (no reference): its comparison column shows "–". */
+export function berthFigure(name: string, unit: string, berth: number, target?: { kind: 'berth-at-most' | 'berth-at-least'; value: number }): Figure {
+  return figure(name, unit, Number.NaN, berth, 'ratio', target);
+}
+
+/** Sum of one metric over samples (e.g. failed requests over all rounds: a median would hide one bad round). */
+export function total(samples: readonly Metrics[], name: string): number {
+  return samples.reduce((sum, m) => sum + (m[name] ?? 0), 0);
 }
 
 export interface ScenarioResult {
@@ -91,6 +133,8 @@ export interface ScenarioResult {
   figures: Figure[];
   /** Set when the scenario could not run; the other fields then hold whatever was measured before. */
   error?: string;
+  /** Set when there was nothing to measure (see Scenario.unavailable); no samples, no figures. */
+  unavailable?: Unavailable;
 }
 
 export function median(values: readonly number[]): number {
@@ -111,7 +155,8 @@ export function describeMetrics(metrics: Metrics): string {
     .map(([name, value]) => {
       if (name === 'rps') return `${Math.round(value).toLocaleString('en-US')} req/s`;
       if (name.endsWith('Ms')) return `${name.slice(0, -2)} ${formatMs(value)} ms`;
-      return `${name} ${Math.round(value)}`;
+      if (name.endsWith('Mb')) return `${name.slice(0, -2)} ${formatNumber(value)} MB`;
+      return `${name} ${formatNumber(value)}`;
     })
     .join(', ');
 }
@@ -125,9 +170,20 @@ export function formatMs(ms: number): string {
   return Math.round(ms).toLocaleString('en-US');
 }
 
-/** Runs one scenario: rounds × (reference, Berth), then medians and figures. Throws if a measurement fails. */
+/** A number for tables and progress lines: whole numbers as they are, others with a precision that suits their size. */
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return '–';
+  if (Number.isInteger(value) || Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
+  return value.toFixed(Math.abs(value) >= 10 ? 1 : 2);
+}
+
+/**
+ * Runs one scenario: rounds × (reference, Berth), or Berth alone, then medians and figures. A failed measurement ends
+ * the scenario with `error` set (the figures then come from the rounds measured before, if any).
+ */
 export async function runScenario(scenario: Scenario, options: BenchOptions): Promise<ScenarioResult> {
-  const rounds = scenario.rounds?.(options) ?? options.rounds;
+  const unavailable = scenario.unavailable?.(options);
+  const rounds = unavailable ? 0 : (scenario.rounds?.(options) ?? options.rounds);
   const result: ScenarioResult = {
     name: scenario.name,
     description: scenario.description,
@@ -137,9 +193,15 @@ export async function runScenario(scenario: Scenario, options: BenchOptions): Pr
     median: { reference: {}, berth: {} },
     figures: [],
   };
+  if (unavailable) {
+    result.unavailable = unavailable;
+    options.log(`  ${scenario.name}: ${unavailable.label}: ${unavailable.detail}`);
+    return result;
+  }
+  const sides: readonly Side[] = scenario.berthOnly ? ['berth'] : ['reference', 'berth'];
   try {
     for (let round = 1; round <= rounds; round++) {
-      for (const side of ['reference', 'berth'] as const) {
+      for (const side of sides) {
         const label = side === 'berth' ? 'Berth' : scenario.referenceLabel;
         const metrics = await scenario.measure(side, options);
         result.samples[side].push(metrics);
@@ -147,11 +209,15 @@ export async function runScenario(scenario: Scenario, options: BenchOptions): Pr
       }
     }
   } catch (error) {
+    if (error instanceof NotAvailable) {
+      options.log(`  ${scenario.name}: ${error.message}`);
+      return { ...result, rounds: 0, samples: { reference: [], berth: [] }, unavailable: error.unavailable };
+    }
     result.error = error instanceof Error ? error.message : String(error);
   }
-  if (result.samples.reference.length && result.samples.berth.length) {
+  if (result.samples.berth.length && (scenario.berthOnly || result.samples.reference.length)) {
     result.median = { reference: medianMetrics(result.samples.reference), berth: medianMetrics(result.samples.berth) };
-    result.figures = scenario.figures(result.median.reference, result.median.berth);
+    result.figures = scenario.figures(result.median.reference, result.median.berth, result.samples);
   }
   return result;
 }
