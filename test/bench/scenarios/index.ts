@@ -7,5 +7,7 @@ import coldStart from './cold-start.js';
 import cpu from './cpu.js';
 import hello from './hello.js';
 import latency from './latency.js';
+import reload from './reload.js';
+import upgrade from './upgrade.js';
 
-export const SCENARIOS: readonly Scenario[] = [hello, cpu, latency, coldStart];
+export const SCENARIOS: readonly Scenario[] = [hello, cpu, latency, coldStart, upgrade, reload];
