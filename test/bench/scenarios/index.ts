@@ -7,8 +7,9 @@ import coldStart from './cold-start.js';
 import cpu from './cpu.js';
 import hello from './hello.js';
 import latency from './latency.js';
+import logs from './logs.js';
 import memory from './memory.js';
 import reload from './reload.js';
 import upgrade from './upgrade.js';
 
-export const SCENARIOS: readonly Scenario[] = [hello, cpu, latency, coldStart, upgrade, reload, memory];
+export const SCENARIOS: readonly Scenario[] = [hello, cpu, latency, coldStart, upgrade, reload, memory, logs];
