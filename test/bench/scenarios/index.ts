@@ -4,6 +4,7 @@
  */
 import type { Scenario } from '../lib/scenario.js';
 import coldStart from './cold-start.js';
+import controlApi from './control-api.js';
 import cpu from './cpu.js';
 import hello from './hello.js';
 import latency from './latency.js';
@@ -12,4 +13,4 @@ import memory from './memory.js';
 import reload from './reload.js';
 import upgrade from './upgrade.js';
 
-export const SCENARIOS: readonly Scenario[] = [hello, cpu, latency, coldStart, upgrade, reload, memory, logs];
+export const SCENARIOS: readonly Scenario[] = [hello, cpu, latency, coldStart, upgrade, reload, memory, logs, controlApi];
