@@ -506,7 +506,7 @@ export class App implements ProxyApp {
   /** Stops an old generation gracefully; its in-flight requests and WebSockets finish first. */
   private async drain(old: Generation): Promise<void> {
     const timeout = old.version.config.settings.gracefulShutdownTimeout;
-    await Promise.all(old.workers().map((w) => w.stop(timeout)));
+    await Promise.all(old.workers().map((w) => this.retireWorker(w, timeout)));
     await old.logs?.close();
     // Quotas are also checked after a recycle (the old generation's files are no longer being written).
     await this.generation?.logs?.enforceQuota();
@@ -832,7 +832,19 @@ export class App implements ProxyApp {
   private replaceWorker(generation: Generation, slot: number, worker: Worker): void {
     generation.slots[slot] = undefined;
     void this.spawn(generation, slot);
-    void worker.stop(generation.version.config.settings.gracefulShutdownTimeout);
+    void this.retireWorker(worker, generation.version.config.settings.gracefulShutdownTimeout);
+  }
+
+  /**
+   * Stops a worker that is out of service, within gracefulShutdownTimeout: first the requests it holds finish (the
+   * proxy knows them), then it is asked to shut down (its exit handlers run), and what is left is killed.
+   */
+  private async retireWorker(worker: Worker, timeoutMs: number): Promise<void> {
+    const started = Date.now();
+    worker.retire();
+    await worker.whenIdle(timeoutMs);
+    // At least a moment for the shutdown itself, even when the requests used up the whole timeout.
+    await worker.stop(Math.max(timeoutMs - (Date.now() - started), Math.min(timeoutMs, 1000)));
   }
 
   describeWorkerExit(worker: Worker): Record<string, string | number | undefined> {

@@ -880,7 +880,7 @@ class Exchange {
     if (this.phase === Phase.Done) return;
     this.phase = Phase.Done;
     clearTimeout(this.timeout);
-    this.worker!.active--;
+    this.worker!.requestDone();
     this.upstream?.destroy();
     this.upstream = null;
   }
@@ -925,7 +925,7 @@ class Exchange {
       if (reusable && !upstream.destroyed && this.worker) this.worker.pool.put(upstream);
       else upstream.destroy();
     }
-    if (this.worker) this.worker.active--;
+    if (this.worker) this.worker.requestDone();
   }
 
   private badResponse(message: string): void {

@@ -76,6 +76,8 @@ export interface WorkerEvents {
   'listening-elsewhere': [address: string];
   output: [stream: 'stdout' | 'stderr', chunk: Buffer];
   metrics: [WorkerMetrics];
+  /** Its last active request (or WebSocket) ended. */
+  idle: [];
 }
 
 /**
@@ -268,6 +270,38 @@ export class Worker extends EventEmitter<WorkerEvents> {
         },
       });
       child.send({ ...message, id });
+    });
+  }
+
+  /** A request (or WebSocket) this worker held is over. */
+  requestDone(): void {
+    if (--this.active === 0) this.emit('idle');
+  }
+
+  /**
+   * Takes the worker out of service without telling it yet: it gets no new requests and its idle connections are
+   * closed, while the requests it holds go on. Then `whenIdle` says when they are done, and only then is the worker
+   * asked to shut down; asking earlier could make it close a connection whose request it has not read yet.
+   */
+  retire(): void {
+    if (this.state === 'ready' || this.state === 'starting') this.state = 'stopping';
+    this.pool.destroyAll();
+  }
+
+  /** Resolves true when the worker holds no request (now or within `timeoutMs`), false when time ran out. */
+  whenIdle(timeoutMs: number): Promise<boolean> {
+    if (this.active <= 0 || this.state === 'exited') return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (idle: boolean) => {
+        clearTimeout(timer);
+        this.off('idle', onIdle);
+        this.off('exit', onIdle);
+        resolve(idle);
+      };
+      const onIdle = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.on('idle', onIdle);
+      this.on('exit', onIdle);
     });
   }
 
