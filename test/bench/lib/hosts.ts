@@ -95,9 +95,18 @@ export function removeBerthHome(): void {
   benchHome = undefined;
 }
 
-/** Spawns `berth serve <folders...>` on 127.0.0.1:<port> (not waited for). `env` adds to (or overrides) its environment. */
-export function startBerth(folders: readonly string[], port: number, label = folders.map((f) => path.basename(f)).join(' '), env: NodeJS.ProcessEnv = {}): ManagedProcess {
-  return startProcess(`berth serve ${label}`, process.execPath, [path.join(REPO, 'bin', 'berth.js'), 'serve', ...folders, '--host', '127.0.0.1', '--port', String(port)], {
+/**
+ * Spawns `berth serve <folders...>` on 127.0.0.1:<port> (not waited for). `env` adds to (or overrides) its
+ * environment; `nodeArgs` go to the engine's node (e.g. --cpu-prof), not to its workers.
+ */
+export function startBerth(
+  folders: readonly string[],
+  port: number,
+  label = folders.map((f) => path.basename(f)).join(' '),
+  env: NodeJS.ProcessEnv = {},
+  nodeArgs: readonly string[] = [],
+): ManagedProcess {
+  return startProcess(`berth serve ${label}`, process.execPath, [...nodeArgs, path.join(REPO, 'bin', 'berth.js'), 'serve', ...folders, '--host', '127.0.0.1', '--port', String(port)], {
     cwd: REPO,
     env: { ...berthEnvironment(), BERTH_HOME: berthHome(), ...env },
     stopSignal: 'SIGINT', // Berth's graceful stop; a second SIGINT kills its workers at once
@@ -115,9 +124,13 @@ export interface BerthHost {
  * Runs `berth serve` with app folders anywhere (for scenarios that change an app's files, or host many apps), waits
  * until every app is running (all of its workers ready), runs `use`, and always stops Berth.
  */
-export async function withBerth<T>(folders: readonly string[], use: (berth: BerthHost) => Promise<T>, options: { env?: NodeJS.ProcessEnv; label?: string } = {}): Promise<T> {
+export async function withBerth<T>(
+  folders: readonly string[],
+  use: (berth: BerthHost) => Promise<T>,
+  options: { env?: NodeJS.ProcessEnv; label?: string; nodeArgs?: readonly string[] } = {},
+): Promise<T> {
   const port = await freePort();
-  const proc = startBerth(folders, port, options.label, options.env);
+  const proc = startBerth(folders, port, options.label, options.env, options.nodeArgs);
   return withProcess(proc, async () => {
     const runningApps = () => new Set(proc.stdout.match(new RegExp(RUNNING_LINE.source, 'gm')) ?? []).size;
     await proc.waitUntil(() => runningApps() >= folders.length, START_TIMEOUT_MS + 2000 * folders.length, `report all ${folders.length} app(s) running`);

@@ -63,8 +63,8 @@ export function writtenBytes(pid: number | undefined): number | undefined {
 /** Clock ticks per second of /proc/<pid>/stat times: 100 on every Linux build that matters (USER_HZ). */
 const USER_HZ = 100;
 
-/** CPU seconds `pid` has used so far (user + system, all threads), or undefined where it cannot be read. */
-export function cpuSeconds(pid: number | undefined): number | undefined {
+/** CPU seconds `pid` has used so far, in user mode and in the kernel (all threads), or undefined where unreadable. */
+export function cpuTimes(pid: number | undefined): { user: number; system: number } | undefined {
   if (process.platform !== 'linux' || pid === undefined) return undefined;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -72,8 +72,14 @@ export function cpuSeconds(pid: number | undefined): number | undefined {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const utime = Number(fields[11]);
     const stime = Number(fields[12]);
-    return Number.isFinite(utime) && Number.isFinite(stime) ? (utime + stime) / USER_HZ : undefined;
+    return Number.isFinite(utime) && Number.isFinite(stime) ? { user: utime / USER_HZ, system: stime / USER_HZ } : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** CPU seconds `pid` has used so far (user + system, all threads), or undefined where it cannot be read. */
+export function cpuSeconds(pid: number | undefined): number | undefined {
+  const times = cpuTimes(pid);
+  return times && times.user + times.system;
 }

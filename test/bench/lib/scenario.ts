@@ -173,8 +173,10 @@ export function formatMs(ms: number): string {
 /** A number for tables and progress lines: whole numbers as they are, others with a precision that suits their size. */
 export function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return '–';
-  if (Number.isInteger(value) || Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
-  return value.toFixed(Math.abs(value) >= 10 ? 1 : 2);
+  const digits = Math.abs(value) >= 10 ? 1 : 2;
+  // Whole numbers (also 7.0000001 from a division) without decimals.
+  if (Math.abs(value) >= 100 || Number.isInteger(Number(value.toFixed(digits)))) return Math.round(value).toLocaleString('en-US');
+  return value.toFixed(digits);
 }
 
 /**
