@@ -1,10 +1,18 @@
 import { EventEmitter } from 'node:events';
-import { stat } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { App } from './app/app.js';
+import { App, type AppProblem } from './app/app.js';
 import { hostFor, toDnsLabel, uniqueLabel } from './app/naming.js';
+import { BERTH_FILE, ConfigError, loadConfig, type LoadedConfig } from './config/load.js';
+import type { SettingName } from './config/schema.js';
+import type { AppDetail, AppSummary, ConfigView, ConfigWriteResult, MetricsBatch, RecycleResult } from './control/protocol.js';
+import { writeSettings } from './control/settings-file.js';
+import { configView, detailOf, problemView, summaryOf, type AppRecordView } from './control/views.js';
 import type { EngineEvent } from './events.js';
+import { MetricsCollector } from './metrics/collector.js';
+import type { OverrideValue } from './registry/format.js';
+import { RegistryError, type Registry, type RegistryProblem } from './registry/registry.js';
 import { FrontServer, type ProxyApp, type Router } from './proxy/front-server.js';
 import type { HostedApp } from './proxy/pages.js';
 import type { RequestHead } from './proxy/http-parse.js';
@@ -21,21 +29,74 @@ export interface EngineOptions {
   platform?: Platform;
   /** Recycle apps when their files change (default true). */
   watchFiles?: boolean;
+  /**
+   * The remembered apps. With a registry, `start()` hosts its apps (starting the enabled ones), and adding, removing,
+   * enabling and disabling apps is saved to it. Without one, apps live as long as the engine.
+   */
+  registry?: Registry;
+  /** The registry file was unusable and moved aside (reported as an event when the engine starts). */
+  registryProblem?: RegistryProblem;
 }
 
 export interface EngineEvents {
   event: [EngineEvent];
+  /** Once a second: every app's and worker's latest metrics. */
+  metrics: [MetricsBatch];
 }
+
+export type EngineErrorCode =
+  | 'PORT_IN_USE'
+  | 'LISTEN_FAILED'
+  | 'NOT_A_FOLDER'
+  | 'ALREADY_ADDED'
+  | 'APP_NOT_FOUND'
+  | 'NAME_TAKEN'
+  | 'INVALID_NAME'
+  | 'APP_NOT_RUNNING'
+  | 'APP_MISSING'
+  | 'WRITE_FAILED'
+  | 'ENGINE_STOPPING';
 
 export class EngineError extends Error {
   constructor(
-    readonly code: 'PORT_IN_USE' | 'LISTEN_FAILED' | 'NOT_A_FOLDER' | 'ALREADY_ADDED',
+    readonly code: EngineErrorCode,
     message: string,
   ) {
     super(message);
     this.name = 'EngineError';
   }
 }
+
+export interface AddAppOptions {
+  /** The app's name (a DNS label); default: from the folder's name. */
+  name?: string;
+  /** Start it now (default true). */
+  start?: boolean;
+  /** Remembered as started with the engine (default true). */
+  enabled?: boolean;
+  overrides?: Partial<Record<SettingName, OverrideValue>>;
+  /** Save it to the registry (default: when the engine has one). */
+  persist?: boolean;
+}
+
+/** One app the engine knows: hosted (with an App), or remembered with a folder that is missing. */
+interface AppRecord extends AppRecordView {
+  name: string;
+  folder: string;
+  enabled: boolean;
+  persisted: boolean;
+  overrides: Partial<Record<SettingName, OverrideValue>>;
+  /** The app's environment: the engine's, plus its registry overrides as BERTH_<setting>. */
+  env: NodeJS.ProcessEnv;
+  app: App | undefined;
+  missing: AppProblem | undefined;
+  restarts: number[];
+  /** Lifecycle operations on one app run one at a time. */
+  queue: Promise<unknown>;
+}
+
+/** How long start, restart and enable wait for the app to run (or fail) before answering with its state. */
+const SETTLE_MS = 30_000;
 
 /** How often idle pooled worker connections are checked for age. */
 const POOL_SWEEP_MS = 1000;
@@ -50,6 +111,12 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
   readonly env: NodeJS.ProcessEnv;
   readonly platform: Platform;
   private readonly watchFiles: boolean;
+  readonly registry: Registry | undefined;
+  readonly registryProblem: RegistryProblem | undefined;
+  /** Every app's and worker's last 10 minutes, sampled once a second. */
+  readonly metrics = new MetricsCollector();
+  readonly startedAt = Date.now();
+  private readonly records = new Map<string, AppRecord>();
   private readonly apps = new Map<string, App>();
   private readonly router = new HostRouter<App>();
   private readonly front: FrontServer;
@@ -64,10 +131,13 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
     this.env = options.env ?? process.env;
     this.platform = options.platform ?? process.platform;
     this.watchFiles = options.watchFiles ?? true;
+    this.registry = options.registry;
+    this.registryProblem = options.registryProblem;
     this.front = new FrontServer(this);
   }
 
   private report(event: EngineEvent): void {
+    this.countRestart(event);
     // A recycle may have changed the app's hostname setting.
     if (event.type === 'recycle-succeeded') {
       const app = this.apps.get(event.app);
@@ -110,15 +180,40 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
     }
     this.sweepTimer = setInterval(() => this.sweepPools(), POOL_SWEEP_MS).unref();
     this.report({ type: 'engine-listening', url: `http://${this.host}:${this.port}/`, host: this.host, port: this.port });
+    if (this.registryProblem) this.report({ type: 'registry-problem', ...this.registryProblem });
+    if (this.registry) await this.hostRegistry(this.registry);
   }
 
-  /** Once a second: retire idle pooled connections, and replace workers that stopped answering. */
+  /** Hosts the registry's apps, in its order: the enabled ones are started, the others wait stopped. */
+  private async hostRegistry(registry: Registry): Promise<void> {
+    for (const entry of registry.entries) {
+      const record = this.newRecord(entry.name, entry.folder, entry.enabled, entry.overrides, true);
+      this.records.set(record.name, record);
+      if (!(await isFolder(entry.folder))) {
+        this.markMissing(record);
+        continue;
+      }
+      await this.hostRecord(record, entry.enabled);
+    }
+  }
+
+  private markMissing(record: AppRecord): void {
+    record.missing = {
+      title: `The folder ${record.folder} does not exist, so the app ${record.name} was not started.`,
+      detail: `Put the folder back and run \`berth start ${record.name}\`, or forget the app with \`berth remove ${record.name}\`.`,
+    };
+    this.report({ type: 'app-error', app: record.name, title: record.missing.title, detail: record.missing.detail });
+  }
+
+  /** Once a second: retire idle pooled connections, replace workers that stopped answering, sample metrics. */
   private sweepPools(): void {
     const now = Date.now();
     for (const app of this.apps.values()) {
       for (const worker of app.workers()) worker.pool.sweep(now);
       app.checkHealth(now);
     }
+    const batch = this.metrics.sample(this.apps.values(), now);
+    if (this.listenerCount('metrics')) this.emit('metrics', batch);
   }
 
   listApps(): App[] {
@@ -130,32 +225,63 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
   }
 
   /**
-   * Adds a folder as an app and starts it. A broken configuration or a missing entry does not throw: the app is
-   * added in the `errored` state with a problem that says why (and its URL shows that page).
+   * Adds a folder as an app and starts it (unless `start: false`). A broken configuration or a missing entry does not
+   * throw: the app is added in the `errored` state with a problem that says why (and its URL shows that page). With a
+   * registry, the app is saved to it first (a failed save adds nothing).
    */
-  async addApp(folder: string): Promise<App> {
+  async addApp(folder: string, options: AddAppOptions = {}): Promise<App> {
+    this.checkNotStopping();
     const absolute = path.resolve(folder);
-    let isFolder = false;
-    try {
-      isFolder = (await stat(absolute)).isDirectory();
-    } catch {
-      isFolder = false;
+    if (!(await isFolder(absolute))) throw new EngineError('NOT_A_FOLDER', `${absolute} is not a folder. Give Berth the folder that holds the app.`);
+    for (const record of this.records.values()) {
+      if (samePath(record.folder, absolute, this.platform)) throw new EngineError('ALREADY_ADDED', `${absolute} is already hosted as ${record.name}.`);
     }
-    if (!isFolder) throw new EngineError('NOT_A_FOLDER', `${absolute} is not a folder. Give Berth the folder that holds the app.`);
-    for (const app of this.apps.values()) {
-      if (samePath(app.folder, absolute, this.platform)) throw new EngineError('ALREADY_ADDED', `${absolute} is already hosted as ${app.name}.`);
+    let name: string;
+    if (options.name !== undefined) {
+      name = options.name;
+      if (toDnsLabel(name) !== name) {
+        throw new EngineError('INVALID_NAME', `"${name}" cannot be an app name: use lower-case letters, digits and hyphens (for example "${toDnsLabel(name)}").`);
+      }
+      if (this.records.has(name)) throw new EngineError('NAME_TAKEN', `The name ${name} is already used by the app in ${this.records.get(name)!.folder}. Choose another name.`);
+    } else {
+      name = uniqueLabel(toDnsLabel(path.basename(absolute)), new Set(this.records.keys()));
     }
-    const name = uniqueLabel(toDnsLabel(path.basename(absolute)), new Set(this.apps.keys()));
-    const app = new App(absolute, name, { platform: this.platform, env: this.env, emit: (e) => this.report(e) });
+    // An app added without starting it is not started with the engine either, until it is enabled.
+    const enabled = options.enabled ?? options.start ?? true;
+    const persist = (options.persist ?? true) && this.registry !== undefined;
+    const record = this.newRecord(name, absolute, enabled, options.overrides ?? {}, persist);
+    if (persist) {
+      try {
+        await this.registry!.add({ name, folder: absolute, enabled, overrides: record.overrides });
+      } catch (error) {
+        throw asEngineError(error);
+      }
+    }
+    this.records.set(name, record);
+    return this.hostRecord(record, options.start ?? true);
+  }
+
+  private newRecord(name: string, folder: string, enabled: boolean, overrides: AppRecord['overrides'], persisted: boolean): AppRecord {
+    return { name, folder, enabled, persisted, overrides: { ...overrides }, env: appEnvironment(this.env, overrides), app: undefined, missing: undefined, restarts: [], queue: Promise.resolve() };
+  }
+
+  /** Makes the record's App, loads its configuration, and starts (and watches) it when asked. */
+  private async hostRecord(record: AppRecord, start: boolean): Promise<App> {
+    const { name } = record;
+    const app = new App(record.folder, name, { platform: this.platform, env: record.env, emit: (e) => this.report(e) });
+    record.app = app;
+    record.missing = undefined;
     this.apps.set(name, app);
     app.host = hostFor(name, '');
     this.routesChanged();
     const loaded = await app.load();
     if (loaded) this.assignHost(app);
     this.routesChanged();
-    this.report({ type: 'app-added', app: name, folder: absolute, url: this.urlOf(app) });
-    if (loaded) await app.start();
-    if (this.watchFiles) await app.watch();
+    this.report({ type: 'app-added', app: name, folder: record.folder, url: this.urlOf(app) });
+    if (start) {
+      if (loaded) await app.start();
+      if (this.watchFiles) await app.watch();
+    }
     return app;
   }
 
@@ -168,13 +294,234 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
     }
   }
 
+  /** Stops and forgets an app (and removes it from the registry). Unknown names are ignored. */
   async removeApp(name: string): Promise<void> {
-    const app = this.apps.get(name);
-    if (!app) return;
-    await app.dispose();
-    this.apps.delete(name);
-    this.routesChanged();
-    this.report({ type: 'app-removed', app: name });
+    const record = this.records.get(name);
+    if (!record) return;
+    await this.exclusive(record, async () => {
+      if (record.persisted) {
+        try {
+          await this.registry!.remove(name);
+        } catch (error) {
+          throw asEngineError(error);
+        }
+      }
+      this.records.delete(name);
+      const app = record.app;
+      if (app) {
+        await app.dispose();
+        this.apps.delete(name);
+        this.routesChanged();
+      }
+      this.report({ type: 'app-removed', app: name });
+    });
+  }
+
+  // The control API's operations. Each throws an EngineError with a code and a sentence that says what to do.
+
+  /** Every app the engine knows (hosted, stopped, or remembered with a missing folder). */
+  appRecords(): AppRecordView[] {
+    return [...this.records.values()];
+  }
+
+  private record(name: string): AppRecord {
+    const record = this.records.get(name);
+    if (!record) {
+      const known = [...this.records.keys()];
+      throw new EngineError('APP_NOT_FOUND', `There is no app named "${name}". ${known.length ? `The apps are: ${known.join(', ')}.` : 'No app is hosted; add one with `berth add <folder>`.'}`);
+    }
+    return record;
+  }
+
+  appUrl(record: AppRecordView): string {
+    return record.app ? this.urlOf(record.app) : `http://${hostFor(record.name, '')}${this.port === 80 ? '' : `:${this.port}`}/`;
+  }
+
+  appSummaries(): AppSummary[] {
+    const latest = this.metrics.latest();
+    return [...this.records.values()].map((r) => summaryOf(r, this.appUrl(r), latest));
+  }
+
+  appSummary(name: string): AppSummary {
+    const record = this.record(name);
+    return summaryOf(record, this.appUrl(record), this.metrics.latest(name));
+  }
+
+  async appDetail(name: string): Promise<AppDetail> {
+    const record = this.record(name);
+    return detailOf(record, this.appUrl(record), this.metrics.latest(name), await this.effectiveConfig(name));
+  }
+
+  /** The configuration the app runs with, and where each value comes from. */
+  async effectiveConfig(name: string): Promise<ConfigView> {
+    const record = this.record(name);
+    const writesTo = await this.settingsFile(record);
+    const app = record.app;
+    if (app?.config) return configView(record, app.config, writesTo);
+    // Not loaded (errored, or its folder is missing): read it now to show what is wrong.
+    let loaded: LoadedConfig | undefined;
+    let problem: AppProblem | undefined;
+    try {
+      loaded = await loadConfig(record.folder, { env: record.env });
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problem = app?.problem ?? { title: 'The configuration is invalid.', detail: error.message, issues: error.issues };
+    }
+    return configView(record, loaded, writesTo, problem);
+  }
+
+  /** The settings file the app uses (berth.yml or iisnode.yml), else the berth.yml to create. */
+  private async settingsFile(record: AppRecord): Promise<string> {
+    const app = record.app;
+    const inUse = app?.config?.file ?? app?.problem?.issues?.find((i) => i.file)?.file;
+    if (inUse) return inUse;
+    const overrides = app?.settings.configOverrides ?? 'iisnode.yml';
+    for (const name of [BERTH_FILE, overrides]) {
+      const file = path.join(record.folder, name);
+      if (name && (await exists(file))) return file;
+    }
+    return path.join(record.folder, BERTH_FILE);
+  }
+
+  /**
+   * Writes settings to the app's settings file, keeping its comments and order (see control/settings-file.ts). The
+   * app's file watcher then recycles it gracefully; that is how the settings take effect.
+   */
+  async writeSettings(name: string, patch: Record<string, unknown>): Promise<ConfigWriteResult> {
+    this.checkNotStopping();
+    const record = this.record(name);
+    if (!record.app) throw new EngineError('APP_MISSING', record.missing?.title ?? `The folder of ${name} is missing.`);
+    const app = record.app;
+    const file = await this.settingsFile(record);
+    const result = await writeSettings({ file, patch, env: record.env, platform: this.platform });
+    const changed = result.changes.filter((c) => c.from !== c.to);
+    if (!changed.length) return { ...result, takesEffect: 'none' };
+    this.report({ type: 'settings-written', app: name, file, changes: changed.map((c) => ({ setting: c.setting, to: c.to })) });
+    if (app.state === 'stopped') return { ...result, takesEffect: 'next-start' };
+    // Without file watching (an engine started so), the change still takes effect: recycle now.
+    if (!this.watchFiles) void app.recycle(`${path.basename(file)} was changed through Berth`);
+    return { ...result, takesEffect: 'recycle' };
+  }
+
+  /** Starts the app (retrying a missing folder) and waits until it runs or fails. */
+  async startApp(name: string): Promise<AppSummary> {
+    this.checkNotStopping();
+    const record = this.record(name);
+    const app = await this.exclusive(record, async () => {
+      if (!record.app) {
+        if (!(await isFolder(record.folder))) throw new EngineError('APP_MISSING', record.missing?.title ?? `The folder ${record.folder} does not exist.`);
+        return this.hostRecord(record, true);
+      }
+      await record.app.start();
+      if (this.watchFiles) await record.app.watch();
+      return record.app;
+    });
+    await this.settle(app);
+    return this.appSummary(name);
+  }
+
+  /** Stops the app gracefully (in-flight requests finish; workers are killed after gracefulShutdownTimeout). */
+  async stopApp(name: string): Promise<AppSummary> {
+    const record = this.record(name);
+    await this.exclusive(record, async () => {
+      await record.app?.stop();
+    });
+    return this.appSummary(name);
+  }
+
+  /** Stops, then starts with freshly read files; waits until it runs or fails. */
+  async restartApp(name: string): Promise<AppSummary> {
+    this.checkNotStopping();
+    const record = this.record(name);
+    if (!record.app) return this.startApp(name);
+    const app = record.app;
+    await this.exclusive(record, async () => {
+      await app.restart();
+      if (this.watchFiles) await app.watch();
+    });
+    await this.settle(app);
+    return this.appSummary(name);
+  }
+
+  /** Graceful upgrade; resolves when the new generation serves or has failed (the old one keeps serving). */
+  async recycleApp(name: string, reason = 'asked through the control API'): Promise<RecycleResult> {
+    this.checkNotStopping();
+    const record = this.record(name);
+    const app = record.app;
+    if (!app) throw new EngineError('APP_MISSING', record.missing?.title ?? `The folder of ${name} is missing.`);
+    if (app.state === 'stopped' || app.state === 'stopping') {
+      throw new EngineError('APP_NOT_RUNNING', `The app ${name} is ${app.state}; there is nothing to recycle. Start it with \`berth start ${name}\`.`);
+    }
+    await app.recycle(reason);
+    const failed = app.lastUpgradeProblem ?? (app.state === 'errored' ? app.problem : undefined);
+    return { app: this.appSummary(name), ok: !failed, ...(failed ? { problem: problemView(failed) } : {}) };
+  }
+
+  /** Enabled apps start with the engine. Saved to the registry; enabling also starts the app, disabling stops it. */
+  async setEnabled(name: string, enabled: boolean): Promise<AppSummary> {
+    this.checkNotStopping();
+    const record = this.record(name);
+    if (record.enabled !== enabled) {
+      await this.exclusive(record, async () => {
+        if (record.persisted) {
+          try {
+            await this.registry!.update(name, { enabled });
+          } catch (error) {
+            throw asEngineError(error);
+          }
+        }
+        record.enabled = enabled;
+        this.report({ type: 'app-enabled', app: name, enabled });
+      });
+    }
+    return enabled ? this.startApp(name) : this.stopApp(name);
+  }
+
+  private async exclusive<T>(record: AppRecord, work: () => Promise<T>): Promise<T> {
+    const run = record.queue.catch(() => undefined).then(() => {
+      // Removed while this operation waited for the one before it.
+      if (this.records.get(record.name) !== record) throw new EngineError('APP_NOT_FOUND', `The app ${record.name} was removed.`);
+      return work();
+    });
+    record.queue = run;
+    return run;
+  }
+
+  /** Waits until the app is no longer starting (running, errored or stopped), within SETTLE_MS. */
+  private settle(app: App, timeoutMs = SETTLE_MS): Promise<void> {
+    if (app.state !== 'starting') return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.off('event', onEvent);
+        resolve();
+      };
+      const onEvent = (event: EngineEvent) => {
+        if (event.type === 'app-state' && event.app === app.name && event.state !== 'starting') done();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.on('event', onEvent);
+    });
+  }
+
+  private checkNotStopping(): void {
+    if (this.stopping) throw new EngineError('ENGINE_STOPPING', 'The engine is stopping; try again once it has started again.');
+  }
+
+  /** Counts worker replacements per app and slot, for `berth status`. */
+  private countRestart(event: EngineEvent): void {
+    let slot: number | undefined;
+    let app: string;
+    if (event.type === 'worker-exit' && event.restartInMs !== undefined) {
+      slot = event.slot;
+      app = event.app;
+    } else if (event.type === 'worker-memory-limit' || event.type === 'worker-unresponsive') {
+      slot = this.apps.get(event.app)?.workers().find((w) => w.pid === event.pid)?.index;
+      app = event.app;
+    } else return;
+    if (slot === undefined) return;
+    const record = this.records.get(app);
+    if (record) record.restarts[slot] = (record.restarts[slot] ?? 0) + 1;
   }
 
   // Router, for the front server.
@@ -202,6 +549,7 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
 
   private async doStop(timeoutMs?: number): Promise<void> {
     clearInterval(this.sweepTimer);
+    await this.registry?.flush();
     const apps = [...this.apps.values()];
     const drainMs = timeoutMs ?? Math.max(0, ...apps.map((a) => a.settings.gracefulShutdownTimeout));
     const closed = this.front.close();
@@ -224,4 +572,40 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
 
 function samePath(a: string, b: string, platform: Platform): boolean {
   return platform === 'win32' ? a.toLowerCase() === b.toLowerCase() : a === b;
+}
+
+async function isFolder(folder: string): Promise<boolean> {
+  try {
+    return (await stat(folder)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An app's environment: the engine's, with its registry overrides as BERTH_<setting> variables (the loader reads
+ * them like any such variable; they replace the engine's own BERTH_/IISNODE_ variable for that setting).
+ */
+export function appEnvironment(env: NodeJS.ProcessEnv, overrides: Partial<Record<SettingName, OverrideValue>>): NodeJS.ProcessEnv {
+  const names = Object.keys(overrides);
+  if (!names.length) return env;
+  const result: NodeJS.ProcessEnv = {};
+  const replaced = new Set(names.flatMap((n) => [`BERTH_${n.toUpperCase()}`, `IISNODE_${n.toUpperCase()}`]));
+  for (const [key, value] of Object.entries(env)) if (!replaced.has(key.toUpperCase())) result[key] = value;
+  for (const [name, value] of Object.entries(overrides)) result[`BERTH_${name.toUpperCase()}`] = String(value);
+  return result;
+}
+
+function asEngineError(error: unknown): Error {
+  if (error instanceof RegistryError) return new EngineError('WRITE_FAILED', error.message);
+  return error as Error;
 }

@@ -86,6 +86,17 @@ export class EventPrinter {
         };
       case 'worker-warning':
         return { text: `[${event.app}] warning: worker pid ${event.pid}: ${event.message}\n`, error: true };
+      case 'app-enabled':
+        return { text: `[${event.app}] ${event.enabled ? 'enabled: it starts with the engine' : 'disabled: it stays stopped when the engine starts'}\n` };
+      case 'settings-written':
+        return {
+          text: `[${event.app}] settings written to ${event.file}: ${event.changes.map((c) => (c.to === null ? `${c.setting} removed` : `${c.setting}=${JSON.stringify(c.to)}`)).join(', ')}\n`,
+        };
+      case 'registry-problem':
+        return {
+          text: `Berth's app list ${event.file} could not be read (${event.reason}). It was kept as ${event.movedTo} and Berth starts with an empty list: repair that file and put it back while Berth is stopped, or add the apps again.\n`,
+          error: true,
+        };
       case 'worker-exit': {
         if (event.expected) return undefined;
         if (event.spawnError) return { text: `[${event.app}] worker could not start: ${event.spawnError}\n`, error: true };

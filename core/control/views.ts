@@ -1,0 +1,145 @@
+/**
+ * The engine's apps, workers and configuration as the control protocol shows them: plain, serialisable snapshots
+ * (see protocol.ts), built on demand from the live objects.
+ */
+import os from 'node:os';
+import type { App, AppProblem } from '../app/app.js';
+import { formatIssue, type LoadedConfig, type SettingSource as LoadedSource } from '../config/load.js';
+import { defaultSettings, SETTING_NAMES, SETTINGS, type SettingDef, type SettingName } from '../config/schema.js';
+import type { MetricsBatch } from './protocol.js';
+import type { AppDetail, AppSummary, ConfigView, Problem, SettingSource, SettingView, WorkerInfo } from './protocol.js';
+import type { Worker } from '../worker/worker.js';
+import type { OverrideValue } from '../registry/format.js';
+
+/** What the engine knows about one app, hosted or not (a remembered app whose folder is missing has no App). */
+export interface AppRecordView {
+  readonly name: string;
+  readonly folder: string;
+  readonly enabled: boolean;
+  readonly persisted: boolean;
+  readonly overrides: Partial<Record<SettingName, OverrideValue>>;
+  readonly app: App | undefined;
+  /** Why it is not hosted (its folder is missing). */
+  readonly missing: AppProblem | undefined;
+  /** Worker replacements per slot. */
+  readonly restarts: readonly number[];
+}
+
+export function problemView(problem: AppProblem): Problem {
+  return { title: problem.title, detail: problem.detail, ...(problem.stderr ? { stderr: problem.stderr } : {}) };
+}
+
+export function summaryOf(record: AppRecordView, url: string, metrics: MetricsBatch): AppSummary {
+  const app = record.app;
+  const workers = app?.workers() ?? [];
+  const latest = metrics.apps.find((a) => a.app === record.name);
+  // Memory and CPU from the workers' latest reports (fresher than the last sample, and there before the first one).
+  let rss = 0;
+  let cpu = 0;
+  for (const worker of workers) {
+    rss += worker.metrics?.rss ?? 0;
+    cpu += worker.metrics?.cpuPercent ?? 0;
+  }
+  const settings = app?.settings;
+  const expected = settings ? settings.nodeProcessCountPerApplication || os.availableParallelism() : 0;
+  const summary: AppSummary = {
+    name: record.name,
+    folder: record.folder,
+    url,
+    state: app ? app.state : 'missing',
+    enabled: record.enabled,
+    persisted: record.persisted,
+    generation: app?.generation?.id ?? null,
+    workers: workers.length,
+    readyWorkers: workers.filter((w) => w.state === 'ready').length,
+    expectedWorkers: app?.generation?.size ?? expected,
+    rss,
+    cpuPercent: Math.round(cpu * 10) / 10,
+    requestsPerSecond: latest?.sample.requestsPerSecond ?? 0,
+    activeRequests: app?.generation?.activeRequests ?? 0,
+    restarts: record.restarts.reduce((sum, n) => sum + n, 0),
+  };
+  const problem = app ? app.problem : record.missing;
+  if (problem && (summary.state === 'errored' || summary.state === 'missing')) summary.problem = problemView(problem);
+  if (app?.lastUpgradeProblem) summary.lastUpgradeProblem = problemView(app.lastUpgradeProblem);
+  return summary;
+}
+
+export function workerInfo(worker: Worker, restarts: readonly number[], now = Date.now()): WorkerInfo {
+  const metrics = worker.metrics;
+  const stats = worker.stats.snapshot();
+  return {
+    pid: worker.pid ?? null,
+    slot: worker.index,
+    generation: worker.generation,
+    state: worker.state,
+    startedAt: worker.startedAt,
+    uptimeMs: now - worker.startedAt,
+    restarts: restarts[worker.index] ?? 0,
+    activeRequests: worker.active,
+    totalRequests: worker.totalRequests,
+    memory: metrics ? { rss: metrics.rss, heapUsed: metrics.heapUsed, heapTotal: metrics.heapTotal, external: metrics.external } : null,
+    cpuPercent: metrics ? metrics.cpuPercent : null,
+    eventLoopDelayMs: metrics ? { p50: metrics.eventLoopDelayMs.p50, p99: metrics.eventLoopDelayMs.p99 } : null,
+    status4xx: stats.status4xx,
+    status5xx: stats.status5xx,
+    latencyP50: stats.latencyP50,
+    latencyP99: stats.latencyP99,
+  };
+}
+
+export function detailOf(record: AppRecordView, url: string, metrics: MetricsBatch, config: ConfigView): AppDetail {
+  const app = record.app;
+  return {
+    ...summaryOf(record, url, metrics),
+    host: app?.host ?? '',
+    entry: app?.generation?.version.entry.file ?? app?.entry?.file ?? null,
+    configFile: config.file,
+    workerList: (app?.workers() ?? []).map((w) => workerInfo(w, record.restarts)),
+    config,
+  };
+}
+
+/** Registry overrides reach the loader as BERTH_<setting> variables; shown as what they are. */
+function sourceView(name: SettingName, source: LoadedSource, overrides: AppRecordView['overrides']): SettingSource {
+  if (source.kind === 'env' && overrides[name] !== undefined && source.name.toUpperCase() === `BERTH_${name.toUpperCase()}`) return { kind: 'registry' };
+  return source;
+}
+
+function settingView(name: SettingName, value: unknown, source: SettingSource): SettingView {
+  const def: SettingDef = SETTINGS[name];
+  return {
+    name,
+    value: value as SettingView['value'],
+    default: def.default,
+    source,
+    kind: def.kind,
+    ...(def.kind === 'enum' ? { values: [...def.values] } : {}),
+    ...(def.kind === 'uint' && def.unit ? { unit: def.unit } : {}),
+    description: def.description,
+  };
+}
+
+/**
+ * The configuration view: the loaded configuration when there is one (the serving version's), else the defaults and
+ * the error that keeps the app from starting.
+ */
+export function configView(record: AppRecordView, loaded: LoadedConfig | undefined, writesTo: string, error?: AppProblem): ConfigView {
+  if (loaded) {
+    return {
+      file: loaded.file ?? null,
+      writesTo,
+      settings: SETTING_NAMES.map((name) => settingView(name, loaded.settings[name], sourceView(name, loaded.sources[name], record.overrides))),
+      warnings: loaded.warnings.map(formatIssue),
+    };
+  }
+  const defaults = defaultSettings();
+  const file = error?.issues?.find((i) => i.file)?.file ?? null;
+  return {
+    file,
+    writesTo,
+    settings: SETTING_NAMES.map((name) => settingView(name, defaults[name], { kind: 'default' })),
+    warnings: [],
+    ...(error ? { error: problemView(error) } : {}),
+  };
+}
