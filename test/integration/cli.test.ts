@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -14,6 +14,14 @@ import { copyFixture, REPO, tempDir } from '../helpers/paths.js';
 import { eventually, isAlive } from '../helpers/wait.js';
 
 const BERTH = path.join(REPO, 'bin', 'berth.js');
+/** Each `berth serve` here gets a Berth home of its own (token, discovery file) instead of the user's. */
+let homes = 0;
+let homesDir: string;
+before(async () => ({ dir: homesDir } = await tempDir('berth-cli-homes-')));
+after(() => rm(homesDir, { recursive: true, force: true }));
+function homeEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, BERTH_HOME: path.join(homesDir, `home-${++homes}`) };
+}
 
 interface Served {
   child: ChildProcess;
@@ -34,7 +42,7 @@ async function freePort(): Promise<number> {
 async function serve(folders: string[], env: NodeJS.ProcessEnv = {}, readyWorkers = folders.length): Promise<Served> {
   const port = await freePort();
   const child = spawn(process.execPath, [BERTH, 'serve', ...folders, '--port', String(port)], {
-    env: { ...process.env, ...env },
+    env: { ...homeEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';
@@ -112,7 +120,7 @@ describe('berth serve', () => {
     const port = (blocker.address() as net.AddressInfo).port;
     try {
       const folder = await copyFixture('counter', dir, 'port-clash');
-      const child = spawn(process.execPath, [BERTH, 'serve', folder, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [BERTH, 'serve', folder, '--port', String(port)], { env: homeEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
       let err = '';
       child.stderr!.on('data', (c) => (err += c));
       const code = await new Promise<number | null>((r) => child.on('exit', r));
@@ -127,7 +135,7 @@ describe('berth serve', () => {
   test('usage errors exit non-zero with a message; --version prints the version', async () => {
     const run = (args: string[]) =>
       new Promise<{ code: number | null; out: string }>((resolve) => {
-        const child = spawn(process.execPath, [BERTH, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, [BERTH, ...args], { env: homeEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
         child.stdout!.on('data', (c) => (out += c));
         child.stderr!.on('data', (c) => (out += c));
@@ -136,11 +144,11 @@ describe('berth serve', () => {
     const version = await run(['--version']);
     assert.equal(version.code, 0);
     assert.match(version.out, /^\d+\.\d+\.\d+\n$/);
-    const none = await run(['serve']);
-    assert.equal(none.code, 1);
-    assert.match(none.out, /name at least one app folder/);
+    const badPort = await run(['serve', '--port', 'eighty']);
+    assert.equal(badPort.code, 2);
+    assert.match(badPort.out, /--port must be a number from 0 to 65535, not "eighty"/);
     const unknown = await run(['frobnicate']);
-    assert.equal(unknown.code, 1);
+    assert.equal(unknown.code, 2);
     assert.match(unknown.out, /unknown command "frobnicate"/);
     const missing = await run(['serve', path.join(dir, 'does-not-exist'), '--port', '0']);
     assert.equal(missing.code, 1);

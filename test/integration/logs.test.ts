@@ -137,6 +137,8 @@ describe('logs', () => {
       });
     });
     const child = spawn(process.execPath, [path.join(REPO, 'bin', 'berth.js'), 'serve', folder, '--port', String(port), '--follow-logs'], {
+      // A Berth home of its own (token, discovery file) instead of the user's.
+      env: { ...process.env, BERTH_HOME: path.join(dir, 'berth-home') },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -1,0 +1,384 @@
+/**
+ * The commands that talk to a running engine through its control API: ls, status, add, remove, start, stop,
+ * restart, recycle, enable, disable, logs, config. The engine is found through the discovery file in the Berth home
+ * folder (BERTH_HOME, or the system's per-user default).
+ *
+ * Exit codes: 0 success; 1 the command failed (the message says why); 2 wrong usage; 3 no engine is running.
+ */
+import path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ControlClient, ControlError } from '../control/client.js';
+import { findEngine } from '../control/discovery.js';
+import type { AppSummary, LogLine, Problem, SettingValue, WorkerInfo } from '../control/protocol.js';
+import { readToken } from '../control/token.js';
+import { defaultBerthHome, homeFile } from '../home.js';
+import { bytes, duration, number, table } from './format.js';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, noEngine: 3 } as const;
+
+export class CliError extends Error {
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+interface Output {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const io: Output = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
+/** Connects to the engine of this Berth home, or explains why there is none. */
+export async function connect(env: NodeJS.ProcessEnv = process.env): Promise<ControlClient> {
+  const home = defaultBerthHome(env);
+  const start = 'Start one with `npx berth serve`.';
+  const lookup = await findEngine(home);
+  if (lookup.state === 'none') throw new CliError(EXIT.noEngine, `No Berth engine is running (none is registered in ${home}). ${start}`);
+  if (lookup.state === 'stale') {
+    throw new CliError(EXIT.noEngine, `No Berth engine is running: ${homeFile(home, 'discovery')} is left over from one that stopped (${lookup.why}). ${start}`);
+  }
+  const token = await readToken(home);
+  if (!token) throw new CliError(EXIT.failed, `The engine's token file ${homeFile(home, 'token')} is missing. Restart the engine (it writes a new one).`);
+  try {
+    return await ControlClient.connect({ url: lookup.discovery.url, token });
+  } catch (error) {
+    if (error instanceof ControlError && error.code === 'UNAUTHORIZED') {
+      throw new CliError(EXIT.failed, `The engine at ${lookup.discovery.url} refused the token in ${homeFile(home, 'token')}: ${error.message}`);
+    }
+    throw new CliError(EXIT.noEngine, `The engine registered in ${home} does not answer (${(error as Error).message}). ${start}`);
+  }
+}
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+function parse(command: string, args: string[], options: ParseArgsConfig['options'], positionals: [min: number, max: number, names: string]) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: options ?? {}, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new CliError(EXIT.usage, `berth ${command}: ${(error as Error).message}`);
+  }
+  const [min, max, names] = positionals;
+  if (parsed.positionals.length < min || parsed.positionals.length > max) {
+    throw new CliError(EXIT.usage, `berth ${command}: expected ${names}${parsed.positionals.length > max ? `, not ${parsed.positionals.slice(max).map((p) => `"${p}"`).join(' ')} as well` : ''}.`);
+  }
+  return { values: parsed.values as Values, positionals: parsed.positionals };
+}
+
+function problemText(problem: Problem, indent = '  '): string {
+  const lines = [`${indent}${problem.title}`, ...problem.detail.split('\n').map((l) => `${indent}  ${l}`)];
+  if (problem.stderr?.trim()) lines.push(`${indent}  last stderr output:`, ...problem.stderr.trimEnd().split(/\r?\n/).slice(-15).map((l) => `${indent}    | ${l}`));
+  return `${lines.join('\n')}\n`;
+}
+
+function workersText(app: AppSummary): string {
+  if (app.state === 'missing') return '-';
+  return `${app.readyWorkers}/${app.expectedWorkers}`;
+}
+
+function stateText(app: AppSummary): string {
+  return app.enabled ? app.state : `${app.state} (disabled)`;
+}
+
+/** After start/restart/add: what the app is doing now. Exit 1 when it does not run. */
+function reportRunning(app: AppSummary, verb: string, output: Output): number {
+  if (app.state === 'running') {
+    output.out(`${app.name} ${verb}: ${app.url} (${app.readyWorkers} worker${app.readyWorkers === 1 ? '' : 's'})\n`);
+    return EXIT.ok;
+  }
+  if (app.problem) {
+    output.err(`${app.name} is ${app.state}:\n${problemText(app.problem)}`);
+    return EXIT.failed;
+  }
+  output.err(`${app.name} is ${app.state} (${app.readyWorkers} of ${app.expectedWorkers} workers ready). Follow it with \`npx berth logs ${app.name} -f\`.\n`);
+  return EXIT.failed;
+}
+
+/** A command: parses its arguments first (usage errors need no engine), then connects. */
+type Command = (connect: () => Promise<ControlClient>, args: string[], output: Output) => Promise<number>;
+
+const ls: Command = async (connect, args, output) => {
+  const { values } = parse('ls', args, { json: { type: 'boolean' } }, [0, 0, 'no arguments']);
+  const client = await connect();
+  const apps = await client.call('apps.list');
+  if (values.json) {
+    output.out(`${JSON.stringify(apps, null, 2)}\n`);
+    return EXIT.ok;
+  }
+  if (!apps.length) {
+    output.out('No apps. Add one with `npx berth add <folder>`.\n');
+    return EXIT.ok;
+  }
+  const rows = [['name', 'state', 'workers', 'url', 'folder']];
+  for (const app of apps) rows.push([app.name, stateText(app), workersText(app), app.url, app.folder]);
+  output.out(table(rows));
+  for (const app of apps) if (app.problem) output.out(`\n${app.name}:\n${problemText(app.problem)}`);
+  return EXIT.ok;
+};
+
+function workerRow(worker: WorkerInfo): string[] {
+  const memory = worker.memory;
+  return [
+    `pid ${worker.pid ?? '-'}`,
+    worker.state,
+    `up ${duration(worker.uptimeMs)}`,
+    memory ? bytes(memory.rss) : '-',
+    memory ? `heap ${bytes(memory.heapUsed)}/${bytes(memory.heapTotal)}` : '-',
+    worker.cpuPercent === null ? '-' : `cpu ${number(worker.cpuPercent)}%`,
+    worker.eventLoopDelayMs ? `loop p99 ${number(worker.eventLoopDelayMs.p99)} ms` : '-',
+    `${worker.activeRequests} active`,
+    `${worker.totalRequests} req`,
+    `restarts ${worker.restarts}`,
+  ];
+}
+
+const status: Command = async (connect, args, output) => {
+  const { values } = parse('status', args, { json: { type: 'boolean' } }, [0, 0, 'no arguments']);
+  const client = await connect();
+  const [info, apps] = await Promise.all([client.call('engine.info'), client.call('apps.list')]);
+  const details = await Promise.all(apps.map((a) => client.call('apps.get', { app: a.name })));
+  if (values.json) {
+    const report = { engine: info, apps: details.map(({ config: _config, ...rest }) => rest) };
+    output.out(`${JSON.stringify(report, null, 2)}\n`);
+    return EXIT.ok;
+  }
+  output.out(
+    `Berth ${info.version}, pid ${info.pid}, up ${duration(Date.now() - info.startedAt)}\n` +
+      `  front server  ${info.frontUrl}\n  control API   ${info.controlUrl}\n` +
+      `  apps          ${info.mode === 'registry' ? `remembered in ${info.registryFile}` : 'the folders it was started with (not remembered)'}\n\n`,
+  );
+  if (!details.length) {
+    output.out('No apps. Add one with `npx berth add <folder>`.\n');
+    return EXIT.ok;
+  }
+  const rows = [['app', 'state', 'workers', 'memory', 'cpu', 'req/s', 'active', 'restarts']];
+  for (const app of details) {
+    rows.push([app.name, stateText(app), workersText(app), bytes(app.rss), `${number(app.cpuPercent)}%`, number(app.requestsPerSecond), String(app.activeRequests), String(app.restarts)]);
+  }
+  output.out(table(rows));
+  for (const app of details) {
+    if (app.workerList.length) output.out(`\n${app.name} workers:\n${table(app.workerList.map(workerRow), '  ')}`);
+    if (app.problem) output.out(`\n${app.name}:\n${problemText(app.problem)}`);
+    if (app.lastUpgradeProblem) output.out(`\n${app.name}: the last upgrade failed (the previous version keeps serving):\n${problemText(app.lastUpgradeProblem)}`);
+  }
+  return EXIT.ok;
+};
+
+const add: Command = async (connect, args, output) => {
+  const { values, positionals } = parse('add', args, { name: { type: 'string' }, stopped: { type: 'boolean' } }, [1, 1, 'one folder: berth add <folder>']);
+  const folder = path.resolve(positionals[0]!);
+  const client = await connect();
+  const app = await client.call('apps.add', { folder, ...(typeof values.name === 'string' ? { name: values.name } : {}), start: !values.stopped });
+  const remembered = app.persisted ? 'Berth remembers it' : 'not remembered: this engine hosts the folders it was started with';
+  if (values.stopped) {
+    output.out(`Added ${app.name} (${remembered}), stopped and disabled: start it with \`npx berth enable ${app.name}\`.\n`);
+    return EXIT.ok;
+  }
+  output.out(`Added ${app.name} (${remembered}).\n`);
+  return reportRunning(app, 'is running', output);
+};
+
+const remove: Command = async (connect, args, output) => {
+  const { positionals } = parse('remove', args, {}, [1, 1, 'one app name: berth remove <app>']);
+  const client = await connect();
+  const result = await client.call('apps.remove', { app: positionals[0]! });
+  output.out(`Removed ${result.app}${result.persisted ? ' (and forgot it)' : ''}. Its folder was not touched.\n`);
+  return EXIT.ok;
+};
+
+const lifecycle =
+  (verb: 'start' | 'stop' | 'restart' | 'enable' | 'disable'): Command =>
+  async (connect, args, output) => {
+    const { positionals } = parse(verb, args, {}, [1, 1, `one app name: berth ${verb} <app>`]);
+    const app = positionals[0]!;
+    const client = await connect();
+    switch (verb) {
+      case 'start':
+        return reportRunning(await client.call('apps.start', { app }), 'is running', output);
+      case 'restart':
+        return reportRunning(await client.call('apps.restart', { app }), 'restarted', output);
+      case 'stop':
+        await client.call('apps.stop', { app });
+        output.out(`${app} is stopped (until \`npx berth start ${app}\`; \`npx berth disable ${app}\` also keeps it stopped when the engine starts again).\n`);
+        return EXIT.ok;
+      case 'enable': {
+        const summary = await client.call('apps.enable', { app });
+        output.out(`${app} is enabled: it starts with the engine${summary.persisted ? '' : ' (not remembered: this engine hosts the folders it was started with)'}.\n`);
+        return reportRunning(summary, 'is running', output);
+      }
+      case 'disable': {
+        const summary = await client.call('apps.disable', { app });
+        output.out(`${app} is disabled and stopped${summary.persisted ? '; it stays stopped when the engine starts again' : ''}.\n`);
+        return EXIT.ok;
+      }
+    }
+  };
+
+const recycle: Command = async (connect, args, output) => {
+  const { positionals } = parse('recycle', args, {}, [1, 1, 'one app name: berth recycle <app>']);
+  const client = await connect();
+  const result = await client.call('apps.recycle', { app: positionals[0]!, reason: 'berth recycle' });
+  if (result.ok) {
+    output.out(`${result.app.name} upgraded to generation ${result.app.generation} (${result.app.readyWorkers} worker${result.app.readyWorkers === 1 ? '' : 's'}); the previous one drains gracefully.\n`);
+    return EXIT.ok;
+  }
+  output.err(`${result.app.name}: the recycle failed${result.app.generation !== null ? `; generation ${result.app.generation} keeps serving` : ''}:\n${problemText(result.problem!)}`);
+  return EXIT.failed;
+};
+
+function formatLine(app: string, line: LogLine): string {
+  return `[${app} ${line.pid}] ${line.text}\n`;
+}
+
+const logs: Command = async (connect, args, output) => {
+  const { values, positionals } = parse(
+    'logs',
+    args,
+    { follow: { type: 'boolean', short: 'f' }, stderr: { type: 'boolean' }, stdout: { type: 'boolean' }, lines: { type: 'string', short: 'n' } },
+    [1, 1, 'one app name: berth logs <app> [-f] [--stderr]'],
+  );
+  const app = positionals[0]!;
+  const count = values.lines === undefined ? 50 : Number(values.lines);
+  if (!Number.isInteger(count) || count < 0 || count > 5000) throw new CliError(EXIT.usage, `berth logs: -n must be a number of lines from 0 to 5000, not "${String(values.lines)}".`);
+  const streams = values.stderr && !values.stdout ? (['stderr'] as const) : values.stdout && !values.stderr ? (['stdout'] as const) : undefined;
+  const write = (line: LogLine) => (line.stream === 'stderr' ? output.err : output.out)(formatLine(app, line));
+  const params = { app, lines: count, ...(streams ? { streams: [...streams] } : {}) };
+  const client = await connect();
+  if (!values.follow) {
+    for (const line of await client.call('logs.get', params)) write(line);
+    return EXIT.ok;
+  }
+  return new Promise<number>((resolve, reject) => {
+    let finished = false;
+    const finish = (code: number) => {
+      if (finished) return;
+      finished = true;
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, onSignal);
+      resolve(code);
+    };
+    const onSignal = () => finish(EXIT.ok);
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, onSignal);
+    client.onClose(() => {
+      output.err('The engine stopped.\n');
+      finish(EXIT.failed);
+    });
+    client
+      .subscribe(
+        'logs.subscribe',
+        params,
+        (batch) => {
+          if (batch.dropped) output.err(`[${app}] (${batch.dropped} lines not shown: they came too fast)\n`);
+          for (const line of batch.lines) write(line);
+        },
+        (reason) => {
+          output.err(`${reason}\n`);
+          finish(EXIT.ok);
+        },
+      )
+      .then((sub) => {
+        for (const line of sub.result.lines) write(line);
+      }, reject);
+  });
+};
+
+function parseSettingValue(text: string): SettingValue {
+  if (/^(true|false)$/i.test(text)) return text.toLowerCase() === 'true';
+  if (/^\d+$/.test(text) && text.length < 16) return Number(text);
+  return text;
+}
+
+const config: Command = async (connect, args, output) => {
+  const { values, positionals } = parse(
+    'config',
+    args,
+    { json: { type: 'boolean' }, all: { type: 'boolean' }, unset: { type: 'string', multiple: true } },
+    [1, 64, 'an app name, then optional <setting>=<value> pairs: berth config <app> [<setting>=<value>...] [--unset <setting>]'],
+  );
+  const [app, ...assignments] = positionals as [string, ...string[]];
+  const unset = (values.unset as unknown as string[] | undefined) ?? [];
+  const client = await connect();
+  if (assignments.length || unset.length) {
+    const settings: Record<string, SettingValue | null> = {};
+    for (const assignment of assignments) {
+      const eq = assignment.indexOf('=');
+      if (eq <= 0) throw new CliError(EXIT.usage, `berth config: "${assignment}" is not <setting>=<value>.`);
+      settings[assignment.slice(0, eq)] = parseSettingValue(assignment.slice(eq + 1));
+    }
+    for (const name of unset) settings[name] = null;
+    const result = await client.call('config.set', { app, settings });
+    if (values.json) {
+      output.out(`${JSON.stringify(result, null, 2)}\n`);
+      return EXIT.ok;
+    }
+    for (const change of result.changes) {
+      output.out(`${change.key}: ${change.from === null ? '(not set)' : JSON.stringify(change.from)} → ${change.to === null ? '(removed)' : JSON.stringify(change.to)}\n`);
+    }
+    const next = { recycle: `${app} recycles gracefully to apply it.`, 'next-start': `It applies when ${app} starts.`, none: 'Nothing changed.' }[result.takesEffect];
+    output.out(`${result.takesEffect === 'none' ? '' : `Written to ${result.file}${result.created ? ' (created)' : ''}. `}${next}\n`);
+    return EXIT.ok;
+  }
+  const view = await client.call('config.get', { app });
+  if (values.json) {
+    output.out(`${JSON.stringify(view, null, 2)}\n`);
+    return EXIT.ok;
+  }
+  output.out(`${app}: settings file ${view.file ?? `none (settings written with \`berth config\` go to ${view.writesTo})`}\n`);
+  if (view.error) output.out(problemText(view.error));
+  const shown = values.all ? view.settings : view.settings.filter((s) => s.source.kind !== 'default');
+  const rows = shown.map((s) => {
+    const source = s.source;
+    const from =
+      source.kind === 'file' ? `${path.basename(source.file)}:${source.line}` : source.kind === 'env' ? `env ${source.name}` : source.kind === 'registry' ? 'registry' : 'default';
+    return [s.name, JSON.stringify(s.value), from];
+  });
+  if (rows.length) output.out(table([['setting', 'value', 'from'], ...rows]));
+  else output.out('Every setting has its default value (`--all` lists them).\n');
+  for (const warning of view.warnings) output.out(`warning: ${warning}\n`);
+  return EXIT.ok;
+};
+
+export const REMOTE_COMMANDS: Record<string, Command> = {
+  ls,
+  list: ls,
+  status,
+  add,
+  remove,
+  rm: remove,
+  start: lifecycle('start'),
+  stop: lifecycle('stop'),
+  restart: lifecycle('restart'),
+  enable: lifecycle('enable'),
+  disable: lifecycle('disable'),
+  recycle,
+  logs,
+  config,
+};
+
+/** Runs one of REMOTE_COMMANDS against the running engine. */
+export async function runRemote(command: string, args: string[], output: Output = io): Promise<number> {
+  const run = REMOTE_COMMANDS[command]!;
+  let client: ControlClient | undefined;
+  try {
+    return await run(async () => (client = await connect()), args, output);
+  } catch (error) {
+    if (error instanceof CliError) {
+      output.err(`${error.message}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof ControlError) {
+      output.err(`berth ${command}: ${error.message}\n`);
+      return EXIT.failed;
+    }
+    throw error;
+  } finally {
+    await client?.close();
+  }
+}

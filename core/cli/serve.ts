@@ -1,0 +1,118 @@
+/**
+ * `berth serve [<folder>...]`: runs the engine in the foreground until Ctrl+C. Without folders it hosts the apps Berth
+ * remembers (the registry); with folders it hosts those for this run only. Either way the control API is up, so
+ * `berth ls`, `berth logs` and the other commands work against it from another terminal.
+ */
+import { parseArgs } from 'node:util';
+import { EngineError } from '../engine.js';
+import { defaultBerthHome, homeFile } from '../home.js';
+import { RegistryError } from '../registry/registry.js';
+import { ServiceError, startService, type Service } from '../control/service.js';
+import { EventPrinter } from './printer.js';
+
+export const SERVE_USAGE = `  berth serve [<folder>...] [--host <address>] [--port <port>] [--control-port <port>] [--follow-logs]`;
+
+export async function serve(args: string[], usage: string): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'string', default: '8080' },
+        'control-port': { type: 'string', default: '0' },
+        'follow-logs': { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`berth serve: ${(error as Error).message}\n\n${usage}`);
+    return 2;
+  }
+  const folders = parsed.positionals;
+  const ports: Record<string, number> = {};
+  for (const option of ['port', 'control-port'] as const) {
+    const text = parsed.values[option];
+    if (!/^\d+$/.test(text) || Number(text) > 65535) {
+      process.stderr.write(`berth serve: --${option} must be a number from 0 to 65535, not "${text}".\n`);
+      return 2;
+    }
+    ports[option] = Number(text);
+  }
+
+  const home = defaultBerthHome();
+  const printer = new EventPrinter(process.stdout, process.stderr);
+  const follow = parsed.values['follow-logs'];
+  let service: Service;
+  try {
+    service = await startService({
+      home,
+      mode: folders.length ? 'folders' : 'registry',
+      host: parsed.values.host,
+      port: ports.port!,
+      controlPort: ports['control-port']!,
+      attach: (engine) => {
+        engine.on('event', (event) => printer.print(event));
+        if (!follow) return;
+        engine.on('event', (event) => {
+          if (event.type !== 'app-added') return;
+          engine.getApp(event.app)?.tail.subscribe({ lines: 0 }, (batch) => {
+            if (batch.dropped) process.stderr.write(`[${event.app}] (${batch.dropped} lines not shown: they came too fast)\n`);
+            for (const line of batch.lines) {
+              (line.stream === 'stderr' ? process.stderr : process.stdout).write(`[${event.app} ${line.pid}] ${line.text}\n`);
+            }
+          });
+        });
+      },
+      onInternalError: (error) => process.stderr.write(`berth: control API: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
+    });
+  } catch (error) {
+    if (error instanceof EngineError || error instanceof ServiceError || error instanceof RegistryError) {
+      process.stderr.write(`berth: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  const { engine } = service;
+  if (service.notice) process.stderr.write(`berth: warning: ${service.notice}\n`);
+  if (service.control) {
+    process.stdout.write(`Control API on ${service.control.url} (token in ${homeFile(home, 'token')}); try \`npx berth ls\` in another terminal.\n`);
+  }
+
+  if (folders.length) {
+    let failures = 0;
+    for (const folder of folders) {
+      try {
+        await engine.addApp(folder);
+      } catch (error) {
+        failures++;
+        process.stderr.write(`berth: ${error instanceof EngineError ? error.message : String(error)}\n`);
+      }
+    }
+    if (failures === folders.length) {
+      await service.stop(0);
+      return 1;
+    }
+  } else if (!engine.appRecords().length) {
+    process.stdout.write(`No apps yet. Add one with \`npx berth add <folder>\` from another terminal; Berth remembers it (in ${homeFile(home, 'registry')}).\n`);
+  }
+
+  return new Promise<number>((resolve) => {
+    let signals = 0;
+    const onSignal = () => {
+      signals++;
+      if (signals === 1) {
+        process.stdout.write('\nStopping: waiting for in-flight requests to finish (press Ctrl+C again to stop at once)...\n');
+        void service.stop().then(() => {
+          process.stdout.write('Stopped.\n');
+          resolve(0);
+        });
+      } else {
+        process.stdout.write('Killing the workers.\n');
+        engine.kill();
+        resolve(130);
+      }
+    };
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const) process.on(signal, onSignal);
+  });
+}

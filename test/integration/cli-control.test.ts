@@ -1,0 +1,200 @@
+/**
+ * The `berth` commands as a user runs them: a real `berth serve` child process with its own Berth home (BERTH_HOME),
+ * and each command a child process of its own that finds the engine through the discovery file.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { AppSummary } from '../../core/control/protocol.js';
+import { request } from '../helpers/http.js';
+import { copyFixture, REPO, tempDir } from '../helpers/paths.js';
+import { eventually } from '../helpers/wait.js';
+
+const BERTH = path.join(REPO, 'bin', 'berth.js');
+
+let dir: string;
+let cleanup: () => Promise<void>;
+let home: string;
+let env: NodeJS.ProcessEnv;
+
+before(async () => {
+  ({ dir, cleanup } = await tempDir('berth-cli-'));
+  home = path.join(dir, 'home');
+  env = { ...process.env, BERTH_HOME: home, NODE_PATH: path.join(REPO, 'node_modules') };
+});
+after(() => cleanup());
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function berth(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BERTH, ...args], { env: options.env ?? env, cwd: options.cwd ?? dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+interface Served {
+  child: ChildProcess;
+  port: number;
+  output: () => string;
+  exited: Promise<number | null>;
+  stop: () => Promise<number | null>;
+}
+
+/** `berth serve` with no folders (the remembered apps), until its control API is announced. */
+async function serve(): Promise<Served> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [BERTH, 'serve', '--port', String(port)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  child.stdout!.on('data', (c) => (text += c));
+  child.stderr!.on('data', (c) => (text += c));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await eventually(() => /Control API on ws:/.test(text) || child.exitCode !== null, 15_000);
+  assert.match(text, /Control API on ws:\/\/127\.0\.0\.1:\d+\/control/);
+  return {
+    child,
+    port,
+    output: () => text,
+    exited,
+    stop: async () => {
+      child.kill('SIGINT');
+      return exited;
+    },
+  };
+}
+
+function ok(run: Run, pattern?: RegExp): void {
+  assert.equal(run.code, 0, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
+  if (pattern) assert.match(run.stdout, pattern);
+}
+
+function failed(run: Run, code: number, pattern: RegExp): void {
+  assert.equal(run.code, code, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
+  assert.match(run.stderr, pattern);
+}
+
+describe('berth commands against a running engine', () => {
+  test('with no engine running: exit 3 and how to start one; a left-over discovery file is recognised', async () => {
+    failed(await berth(['ls']), 3, /^No Berth engine is running \(none is registered in .*home\)\. Start one with `npx berth serve`\.\n$/);
+    await mkdir(home, { recursive: true });
+    await writeFile(path.join(home, 'engine.json'), JSON.stringify({ pid: 2 ** 22 + 12345, url: 'ws://127.0.0.1:9/control', host: '127.0.0.1', port: 9, frontUrl: '', version: '', startedAt: 0 }));
+    failed(await berth(['status']), 3, /No Berth engine is running: .*engine\.json is left over from one that stopped \(the engine that wrote it \(pid \d+\) is no longer running\)/);
+    // Usage errors are reported as such, engine or not.
+    failed(await berth(['start']), 2, /berth start: expected one app name/);
+    failed(await berth(['ls', '--bogus']), 2, /berth ls: Unknown option '--bogus'/);
+    failed(await berth(['frobnicate']), 2, /unknown command "frobnicate"/);
+  });
+
+  test('serve with no folders, then add, ls, status, logs, stop/start/restart/recycle, disable/enable, config, remove', async () => {
+    const served = await serve();
+    try {
+      ok(await berth(['ls']), /^No apps\. Add one with `npx berth add <folder>`\.\n$/);
+      const folder = await copyFixture('chatty', dir, 'shop');
+
+      // add, relative to the command's folder
+      const added = await berth(['add', 'shop']);
+      ok(added, new RegExp(`^Added shop \\(Berth remembers it\\)\\.\\nshop is running: http://shop\\.localhost:${served.port}/ \\(1 worker\\)\\n$`));
+      failed(await berth(['add', folder]), 1, /berth add: .*is already hosted as shop\./);
+      assert.match((await request(served.port, { host: 'shop.localhost' })).body, /^ok \d+/);
+
+      // ls and status, as text and JSON
+      const ls = await berth(['ls']);
+      ok(ls, /^name\s+state\s+workers\s+url\s+folder\nshop\s+running\s+1\/1\s+http:\/\/shop\.localhost:\d+\/\s+.*shop\n$/);
+      const list = JSON.parse((await berth(['ls', '--json'])).stdout) as AppSummary[];
+      assert.deepEqual(list.map((a) => [a.name, a.state, a.folder]), [['shop', 'running', folder]]);
+      await eventually(async () => (JSON.parse((await berth(['status', '--json'])).stdout) as { apps: { workerList: { memory: unknown }[] }[] }).apps[0]!.workerList[0]!.memory !== null, 5000);
+      const status = await berth(['status']);
+      ok(status, /control API\s+ws:\/\/127\.0\.0\.1:\d+\/control/);
+      assert.match(status.stdout, /app\s+state\s+workers\s+memory\s+cpu\s+req\/s\s+active\s+restarts\nshop\s+running\s+1\/1\s+\d+(\.\d)? MB/);
+      assert.match(status.stdout, /shop workers:\n  pid \d+\s+ready\s+up \d+s\s+\d+(\.\d)? MB\s+heap/);
+      const statusJson = JSON.parse((await berth(['status', '--json'])).stdout) as { engine: { mode: string; pid: number }; apps: { name: string; workerList: unknown[] }[] };
+      assert.equal(statusJson.engine.mode, 'registry');
+      assert.equal(statusJson.engine.pid, served.child.pid);
+      assert.equal(statusJson.apps[0]!.workerList.length, 1);
+
+      // logs: the latest lines, stderr only, and following
+      await request(served.port, { host: 'shop.localhost', path: '/print?lines=3&tag=out' });
+      await request(served.port, { host: 'shop.localhost', path: '/print?lines=1&tag=err&stream=stderr' });
+      await eventually(async () => (await berth(['logs', 'shop'])).stderr.includes('err 000000000'), 5000);
+      const logs = await berth(['logs', 'shop', '-n', '2']);
+      ok(logs);
+      assert.match(logs.stdout, /^\[shop \d+\] out 000000002 x*\n$/);
+      assert.match(logs.stderr, /^\[shop \d+\] err 000000000 x*\n$/);
+      const errorsOnly = await berth(['logs', 'shop', '--stderr']);
+      assert.equal(errorsOnly.stdout, '');
+      assert.match(errorsOnly.stderr, /err 000000000/);
+      const follower = spawn(process.execPath, [BERTH, 'logs', 'shop', '-f', '-n', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let followed = '';
+      follower.stdout.on('data', (c) => (followed += c));
+      const followerExit = new Promise<number | null>((resolve) => follower.on('exit', resolve));
+      await new Promise((r) => setTimeout(r, 500));
+      await request(served.port, { host: 'shop.localhost', path: '/print?lines=2&tag=live' });
+      await eventually(() => followed.includes('live 000000001'), 5000);
+      assert.doesNotMatch(followed, /out 0000/);
+      follower.kill('SIGINT');
+      assert.equal(await followerExit, 0);
+
+      // lifecycle
+      ok(await berth(['stop', 'shop']), /^shop is stopped/);
+      assert.equal((await request(served.port, { host: 'shop.localhost' })).status, 503);
+      failed(await berth(['recycle', 'shop']), 1, /is stopped; there is nothing to recycle/);
+      ok(await berth(['start', 'shop']), /^shop is running: http:\/\/shop\.localhost:\d+\/ \(1 worker\)\n$/);
+      ok(await berth(['restart', 'shop']), /^shop restarted: /);
+      ok(await berth(['recycle', 'shop']), /^shop upgraded to generation \d+ \(1 worker\); the previous one drains gracefully\.\n$/);
+      ok(await berth(['disable', 'shop']), /^shop is disabled and stopped; it stays stopped when the engine starts again\.\n$/);
+      ok(await berth(['ls']), /shop\s+stopped \(disabled\)/);
+      ok(await berth(['enable', 'shop']), /^shop is enabled: it starts with the engine\.\nshop is running/);
+      failed(await berth(['start', 'nope']), 1, /^berth start: There is no app named "nope"\. The apps are: shop\.\n$/);
+
+      // config: write (comments kept), read with sources, refuse a typo
+      await writeFile(path.join(folder, 'berth.yml'), '# tuned by hand\nmaxLogFiles: 4\n');
+      await eventually(async () => (await berth(['config', 'shop'])).stdout.includes('maxLogFiles'), 10_000);
+      const set = await berth(['config', 'shop', 'nodeProcessCountPerApplication=2', '--unset', 'maxLogFiles']);
+      ok(set, /^nodeProcessCountPerApplication: \(not set\) → 2\nmaxLogFiles: 4 → \(removed\)\nWritten to .*berth\.yml\. shop recycles gracefully to apply it\.\n$/);
+      assert.equal(await readFile(path.join(folder, 'berth.yml'), 'utf8'), '# tuned by hand\nnodeProcessCountPerApplication: 2\n');
+      await eventually(async () => (JSON.parse((await berth(['ls', '--json'])).stdout) as AppSummary[])[0]!.readyWorkers === 2, 15_000);
+      ok(await berth(['config', 'shop']), /^shop: settings file .*berth\.yml\nsetting\s+value\s+from\nnodeProcessCountPerApplication\s+2\s+berth\.yml:2\n$/);
+      failed(await berth(['config', 'shop', 'nodeProcessCountPerAplication=3']), 1, /Did you mean "nodeProcessCountPerApplication"\?/);
+
+      // one engine per Berth home
+      failed(await berth(['serve', '--port', '0']), 1, /Another Berth engine is already running from .*home \(pid \d+, http:\/\/127\.0\.0\.1:\d+\/\)/);
+    } finally {
+      assert.equal(await served.stop(), 0);
+    }
+    assert.ok(!existsSync(path.join(home, 'engine.json')), 'a clean stop removes the discovery file');
+    failed(await berth(['ls']), 3, /No Berth engine is running/);
+  });
+
+  test('the next `berth serve` hosts the remembered app; remove forgets it', async () => {
+    const served = await serve();
+    try {
+      await eventually(() => /\[shop\] running/.test(served.output()), 15_000);
+      ok(await berth(['ls']), /shop\s+running\s+2\/2/);
+      ok(await berth(['remove', 'shop']), /^Removed shop \(and forgot it\)\. Its folder was not touched\.\n$/);
+      ok(await berth(['ls']), /^No apps/);
+      assert.match(await readFile(path.join(home, 'apps.yml'), 'utf8'), /^apps: \[\]$/m);
+    } finally {
+      await served.stop();
+    }
+  });
+});
