@@ -134,6 +134,9 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
     this.registry = options.registry;
     this.registryProblem = options.registryProblem;
     this.front = new FrontServer(this);
+    // Every control API connection and subscription listens here; their number is bounded by the control server
+    // (MAX_SUBSCRIPTIONS per connection), not by EventEmitter's leak heuristic of 10.
+    this.setMaxListeners(0);
   }
 
   private report(event: EngineEvent): void {

@@ -161,7 +161,18 @@ const status: Command = async (connect, args, output) => {
   }
   const rows = [['app', 'state', 'workers', 'memory', 'cpu', 'req/s', 'active', 'restarts']];
   for (const app of details) {
-    rows.push([app.name, stateText(app), workersText(app), bytes(app.rss), `${number(app.cpuPercent)}%`, number(app.requestsPerSecond), String(app.activeRequests), String(app.restarts)]);
+    // Until the workers' first report (a second after they start) there are no figures yet.
+    const reported = app.workerList.some((w) => w.memory !== null);
+    rows.push([
+      app.name,
+      stateText(app),
+      workersText(app),
+      reported ? bytes(app.rss) : '-',
+      reported ? `${number(app.cpuPercent)}%` : '-',
+      number(app.requestsPerSecond),
+      String(app.activeRequests),
+      String(app.restarts),
+    ]);
   }
   output.out(table(rows));
   for (const app of details) {

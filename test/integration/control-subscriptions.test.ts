@@ -106,6 +106,27 @@ describe('control API: subscriptions', () => {
     await client.call('apps.remove', { app: 'measured' });
   });
 
+  test('many clients with subscriptions each get every event, and the engine warns of no listener leak', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const received = Array.from({ length: 15 }, () => [] as EngineEvent[]);
+      const clients = await Promise.all(received.map(() => t.connect()));
+      await Promise.all(clients.map((c, i) => c.subscribe('events.subscribe', {}, (e) => received[i]!.push(e))));
+      await Promise.all(clients.map((c) => c.subscribe('metrics.subscribe', {}, () => undefined)));
+      const folder = await copyFixture('helloworld', dir, 'crowd');
+      await client.call('apps.add', { folder, start: false });
+      await eventually(() => received.every((r) => r.some((e) => e.type === 'app-added' && e.app === 'crowd')), 5000);
+      await client.call('apps.remove', { app: 'crowd' });
+      await Promise.all(clients.map((c) => c.close()));
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(warnings.map((w) => w.name), []);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   test('a slow reader: the engine holds a bounded backlog, counts what it drops, and the reader learns how much', async () => {
     const folder = await copyFixture('chatty', dir, 'flood');
     await writeFile(path.join(folder, 'berth.yml'), 'loggingEnabled: false\n');
