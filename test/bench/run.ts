@@ -21,11 +21,13 @@ import { SCENARIOS } from './scenarios/index.js';
 
 const USAGE = `Usage: node dist/test/bench/run.js [options]   (or: npm run bench -- [options])
 
-  --quick              short smoke run: 1 round, 2 s loads
+  --quick              short smoke run: 1 round, 2 s loads, short variants of the other scenarios
   --only <names>       run only these scenarios (comma-separated): ${SCENARIOS.map((s) => s.name).join(', ')}
   --json <file>        also write the figures as JSON
-  --rounds <n>         A/B rounds per scenario (default 3)
-  --seconds <s>        measured seconds per load (default 5)
+  --rounds <n>         A/B rounds per scenario (default 3; upgrade, memory, logs use at most 2,
+                       reload and control-api 1, cold-start at least 5)
+  --seconds <s>        measured seconds per load in hello, cpu and latency (default 5); the other
+                       scenarios' lengths are fixed by what they measure
   --tool <name>        load generator: wrk or autocannon (default: wrk when on PATH)
 `;
 
