@@ -8,11 +8,11 @@
  * the work that serving the subscriber costs.
  * Targets (issue 6): median delay ≤ 50 ms; the subscriber costs the engine ≤ 5% of one core.
  *
- * Until the control API has landed (core/control/server.ts exists, and `berth serve` publishes its endpoint), the
- * scenario reports "not available yet" (not a failure). It is written against core/control/ as of 2026-11-20, while
- * that was being built: `engine.json` (with `url`) and `token` in BERTH_HOME, subprotocols `berth.v1` +
- * `berth.token.<token>`, `logs.subscribe` / `metrics.subscribe` calls, `push` messages with `LogBatch` /
- * `MetricsBatch` data. It has not run end to end yet: check it once the API is wired in.
+ * Where the control API is missing (no core/control/server.ts, or `berth serve` publishes no endpoint), the scenario
+ * reports "not available yet" (not a failure). It uses core/control/ as of 2026-11-20 (written while that was being
+ * built, run end to end against it the same day): `engine.json` (with `url`) and `token` in BERTH_HOME, subprotocols
+ * `berth.v1` + `berth.token.<token>`, `logs.subscribe` / `metrics.subscribe` calls, `push` messages with `LogBatch` /
+ * `MetricsBatch` data.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
