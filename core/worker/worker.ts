@@ -7,9 +7,10 @@ import { TailBuffer } from '../util/tail-buffer.js';
 import { RequestStats } from './request-stats.js';
 import { UpstreamPool } from '../proxy/upstream-pool.js';
 import { pipeWorkerOutput, type AppLogCapture } from '../logs/capture.js';
+import { outsideAsar } from './asar.js';
 
 /** The bootstrap every worker preloads (compiled from bootstrap.cts). */
-export const BOOTSTRAP_PATH = fileURLToPath(new URL('./bootstrap.cjs', import.meta.url));
+export const BOOTSTRAP_PATH = outsideAsar(fileURLToPath(new URL('./bootstrap.cjs', import.meta.url)));
 
 /** iisnode showed "the last 64k" of stderr; Berth keeps that much in memory per worker. */
 export const STDERR_TAIL_BYTES = 64 * 1024;
