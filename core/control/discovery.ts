@@ -39,7 +39,8 @@ export async function readDiscovery(home: string): Promise<Discovery | undefined
   try {
     text = await readFile(homeFile(home, 'discovery'), 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw error;
   }
   const data = JSON.parse(text) as Partial<Discovery>;

@@ -33,7 +33,7 @@ export interface ServiceOptions extends Omit<EngineOptions, 'registry' | 'regist
 
 export class ServiceError extends Error {
   constructor(
-    readonly code: 'ENGINE_RUNNING',
+    readonly code: 'ENGINE_RUNNING' | 'HOME_UNUSABLE',
     message: string,
   ) {
     super(message);
@@ -52,13 +52,27 @@ export interface Service {
   stop(timeoutMs?: number): Promise<void>;
 }
 
+/** Runs a step that writes to the Berth home folder; a failure says which folder and what to do. */
+async function inHome<T>(home: string, what: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (!code) throw error;
+    throw new ServiceError(
+      'HOME_UNUSABLE',
+      `Berth cannot use its home folder ${home} (${what}: ${code}). Make it writable for this user, or set BERTH_HOME to a folder that is.`,
+    );
+  }
+}
+
 function describeRunning(discovery: Discovery, home: string): string {
   return `Another Berth engine is already running from ${home} (pid ${discovery.pid}, ${discovery.frontUrl}).`;
 }
 
 export async function startService(options: ServiceOptions): Promise<Service> {
   const { home, mode } = options;
-  await ensureHome(home);
+  await inHome(home, 'creating it', () => ensureHome(home));
   const lookup = await findEngine(home);
   let notice: string | undefined;
   if (lookup.state === 'running') {
@@ -85,7 +99,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   let control: ControlServer | undefined;
   let discovery: Discovery | undefined;
   if (!notice) {
-    const token = await writeNewToken(home);
+    const token = await inHome(home, 'writing the token', () => writeNewToken(home));
     control = new ControlServer({
       engine,
       token,
@@ -124,7 +138,14 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       version: BERTH_VERSION,
       startedAt: engine.startedAt,
     };
-    await writeDiscovery(home, discovery);
+    const published = discovery;
+    try {
+      await inHome(home, 'writing engine.json', () => writeDiscovery(home, published));
+    } catch (error) {
+      await engine.stop(0);
+      await control.close();
+      throw error;
+    }
     process.once('exit', cleanup);
   }
 

@@ -99,6 +99,10 @@ describe('berth commands against a running engine', () => {
     await mkdir(home, { recursive: true });
     await writeFile(path.join(home, 'engine.json'), JSON.stringify({ pid: 2 ** 22 + 12345, url: 'ws://127.0.0.1:9/control', host: '127.0.0.1', port: 9, frontUrl: '', version: '', startedAt: 0 }));
     failed(await berth(['status']), 3, /No Berth engine is running: .*engine\.json is left over from one that stopped \(the engine that wrote it \(pid \d+\) is no longer running\)/);
+    // A Berth home that cannot be a folder: serve says so, the commands find no engine there.
+    const unusable = { ...env, BERTH_HOME: path.join(home, 'engine.json', 'home') };
+    failed(await berth(['serve', '--port', '0'], { env: unusable }), 1, /^berth: Berth cannot use its home folder .*engine\.json[\\/]home \(creating it: ENOTDIR\)\. Make it writable for this user, or set BERTH_HOME to a folder that is\.\n$/);
+    failed(await berth(['ls'], { env: unusable }), 3, /No Berth engine is running \(none is registered in /);
     // Usage errors are reported as such, engine or not.
     failed(await berth(['start']), 2, /berth start: expected one app name/);
     failed(await berth(['ls', '--bogus']), 2, /berth ls: Unknown option '--bogus'/);
