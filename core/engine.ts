@@ -19,6 +19,9 @@ import type { RequestHead } from './proxy/http-parse.js';
 import { findPortHolder } from './platform/port-holder.js';
 import type { Platform } from './platform/platform.js';
 import { HostRouter } from './routing.js';
+import { SiteHost } from './app/site-host.js';
+import { isIisSite, type SiteApp } from './iis/index.js';
+import { createAppWatcher, type AppWatcher } from './watch/index.js';
 
 export interface EngineOptions {
   /** Front server address. Default 127.0.0.1:8080. */
@@ -118,7 +121,10 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
   readonly startedAt = Date.now();
   private readonly records = new Map<string, AppRecord>();
   private readonly apps = new Map<string, App>();
-  private readonly router = new HostRouter<App>();
+  private readonly router = new HostRouter<ProxyApp & { host: string }>();
+  /** Folders with a web.config: routed as sites, whose script apps are in `apps` but not routed directly. */
+  private readonly sites = new Map<string, { site: SiteHost; watcher: AppWatcher | undefined }>();
+  private readonly siteApps = new Set<App>();
   private readonly front: FrontServer;
   private address: AddressInfo | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -270,6 +276,7 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
 
   /** Makes the record's App, loads its configuration, and starts (and watches) it when asked. */
   private async hostRecord(record: AppRecord, start: boolean): Promise<App> {
+    if (await isIisSite(record.folder)) return this.hostSite(record, start);
     const { name } = record;
     const app = new App(record.folder, name, { platform: this.platform, env: record.env, emit: (e) => this.report(e) });
     record.app = app;
@@ -286,6 +293,73 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
       if (this.watchFiles) await app.watch();
     }
     return app;
+  }
+
+  /**
+   * A folder with a web.config: an IIS-style site whose handler scripts are apps of their own (iisnode's model).
+   * The record's app is the site's first script app; the others are listed too, named `<site>-<script>`.
+   */
+  private async hostSite(record: AppRecord, start: boolean): Promise<App> {
+    let settings;
+    try {
+      settings = (await loadConfig(record.folder, { env: record.env })).settings;
+    } catch {
+      settings = undefined; // the script apps report configuration errors themselves
+    }
+    const site: SiteHost = new SiteHost(record.folder, record.name, {
+      mountPath: settings?.mountPath ?? '',
+      env: record.env,
+      platform: this.platform,
+      createApp: (siteApp): Promise<App> => this.hostSiteApp(record, site, siteApp, start),
+      updateApp: (app, siteApp) => (app.options = this.siteAppOptions(site, siteApp)),
+    });
+    site.host = hostFor(record.name, settings?.hostname ?? '');
+    if ([...this.sites.values()].some((s) => s.site.host === site.host) || [...this.apps.values()].some((a) => a.host === site.host)) site.host = hostFor(record.name, '');
+    const watcher = this.watchFiles ? createAppWatcher({ root: record.folder, watchedFiles: 'web.config;**/web.config', env: record.env, platform: this.platform }) : undefined;
+    this.sites.set(record.name, { site, watcher });
+    watcher?.on('change', (trigger) => void this.reloadSite(site, trigger.reason));
+    await site.load();
+    this.routesChanged();
+    if (site.warnings.length) this.report({ type: 'config-warnings', app: record.name, warnings: site.warnings });
+    const port = this.port === 80 ? '' : `:${this.port}`;
+    this.report({ type: 'app-added', app: record.name, folder: record.folder, url: `http://${site.host}${port}${site.mountPath}/` });
+    const apps = await site.startedApps();
+    const first = apps[0] ?? (await this.hostSiteApp(record, site, undefined, false));
+    record.app = first;
+    return first;
+  }
+
+  /** The app of one script of a site (created on first use, as iisnode did, or at load for declared handlers). */
+  private async hostSiteApp(record: AppRecord, site: SiteHost, siteApp: SiteApp | undefined, start: boolean): Promise<App> {
+    const label = siteApp ? toDnsLabel(`${record.name}-${siteApp.scriptRel.replace(/\.[^./]+$/, '')}`) : `${record.name}-site`;
+    const name = uniqueLabel(label, new Set([...this.records.keys(), ...this.apps.keys()]));
+    const app = new App(
+      siteApp?.folder ?? record.folder,
+      name,
+      { platform: this.platform, env: record.env, emit: (e) => this.report(e) },
+      siteApp ? this.siteAppOptions(site, siteApp) : {},
+    );
+    app.host = site.host;
+    this.apps.set(name, app);
+    this.siteApps.add(app);
+    if (!siteApp) return app;
+    const loaded = await app.load();
+    if (start && loaded) {
+      await app.start();
+      if (this.watchFiles) await app.watch();
+    }
+    return app;
+  }
+
+  private siteAppOptions(site: SiteHost, siteApp: SiteApp): App['options'] {
+    const urlPath = `${site.mountPath}/${siteApp.scriptRel.split('/').map(encodeURIComponent).join('/')}`;
+    return { script: siteApp.script, webConfig: siteApp.settings, extraEnv: siteApp.env, urlPath };
+  }
+
+  /** A web.config changed: read the site again and recycle its apps with what it now says. */
+  private async reloadSite(site: SiteHost, reason: string): Promise<void> {
+    await site.load();
+    for (const app of await site.startedApps()) void app.recycle(`${reason} (web.config)`);
   }
 
   private assignHost(app: App): void {
@@ -534,7 +608,7 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
 
   /** Call after apps are added or removed or their hosts change. */
   private routesChanged(): void {
-    this.router.update([...this.apps.values()]);
+    this.router.update([...[...this.apps.values()].filter((app) => !this.siteApps.has(app)), ...[...this.sites.values()].map((s) => s.site)]);
   }
 
   hostedApps(): HostedApp[] {
@@ -561,6 +635,7 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
     await Promise.race([closed, timedOut]);
     clearTimeout(timer);
     this.front.destroyConnections();
+    await Promise.all([...this.sites.values()].map((s) => s.watcher?.close()));
     await Promise.all(apps.map(async (app) => {
       await app.stop(timeoutMs);
       await app.dispose();

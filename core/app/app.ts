@@ -12,6 +12,7 @@ import { isLogRequestPath, serveLogRequest } from '../logs/serve.js';
 import { LogTail } from '../logs/tail.js';
 import { resolveLogDirectory } from '../logs/naming.js';
 import { createAppWatcher, type AppWatcher } from '../watch/index.js';
+import { overlayWebConfig, type WebConfigSettings } from '../iis/index.js';
 import { fetchAttachInfo, type AttachInfo } from '../debug/attach.js';
 import { parsePortRange, PortAllocator } from '../debug/ports.js';
 import { leakHint, type LeakHint } from '../debug/leak.js';
@@ -42,6 +43,18 @@ export interface AppContext {
   platform: Platform;
   env: NodeJS.ProcessEnv;
   emit(event: EngineEvent): void;
+}
+
+/** What a web.config site says about one of its script apps. */
+export interface AppOptions {
+  /** The entry script (absolute), from a web.config handler: no entry detection. */
+  script?: string;
+  /** web.config's <iisnode> settings: they sit under berth.yml/iisnode.yml and the environment. */
+  webConfig?: WebConfigSettings;
+  /** web.config's <appSettings>: environment variables for the workers. */
+  extraEnv?: Record<string, string>;
+  /** The script's URL path (e.g. /node/hello.js), for iisnode's debugger URL under it. */
+  urlPath?: string;
 }
 
 /** iisnode's sticky-session cookie (Azure iisnode, nodeProcessStickySessions). */
@@ -132,6 +145,8 @@ export class App implements ProxyApp {
     /** The app's name: a DNS label, unique in the engine. */
     readonly name: string,
     private readonly context: AppContext,
+    /** Set again when a site's web.config changes; read at every (re)start. */
+    public options: AppOptions = {},
   ) {}
 
   get settings(): Settings {
@@ -247,6 +262,7 @@ export class App implements ProxyApp {
     let config: LoadedConfig;
     try {
       config = await loadConfig(this.folder, { env: this.context.env });
+      if (this.options.webConfig) config = overlayWebConfig(config, this.options.webConfig);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       const file = error.issues.find((i) => i.file)?.file;
@@ -257,6 +273,7 @@ export class App implements ProxyApp {
       };
     }
     if (config.warnings.length) this.emit({ type: 'config-warnings', app: this.name, warnings: config.warnings.map(formatIssue) });
+    if (this.options.script) return { config, entry: { file: this.options.script, how: 'web.config handler' } };
     try {
       return { config, entry: await detectEntry(this.folder, config.settings.entry, config.file) };
     } catch (error) {
@@ -325,7 +342,8 @@ export class App implements ProxyApp {
     const { settings } = generation.version.config;
     const entry = generation.version.entry;
     const endpoint = workerEndpoint(platform, endpointId());
-    const workerEnv = workerEnvironment(env, settings, endpoint, platform);
+    // web.config's appSettings sit between the inherited environment and Berth's own variables (iisnode's order).
+    const workerEnv = workerEnvironment(this.options.extraEnv ? { ...env, ...this.options.extraEnv } : env, settings, endpoint, platform);
     if (settings.recycleSignalEnabled) workerEnv.IISNODE_CONTROL_PIPE = (await this.controlPipe()).endpoint;
     const worker = new Worker({
       command: workerCommand(settings.nodeProcessCommandLine, platform),
@@ -688,6 +706,7 @@ export class App implements ProxyApp {
   private debugPath(): string | undefined {
     const version = this.generation?.version;
     if (!version || !version.config.settings.debuggingEnabled) return undefined;
+    if (this.options.urlPath) return `${this.options.urlPath}/${version.config.settings.debuggerPathSegment}`;
     const entry = path.relative(this.folder, version.entry.file).split(path.sep).map(encodeURIComponent).join('/');
     return `/${entry}/${version.config.settings.debuggerPathSegment}`;
   }

@@ -323,6 +323,13 @@ export const SETTINGS = {
     berthOnly: true,
     unit: 'MB',
   }),
+  mountPath: str('', {
+    description: 'URL path a web.config site is mounted at, like an IIS virtual directory (`/node`); its apps see full paths including it.',
+    support: 'honoured',
+    berthOnly: true,
+    check: (value) => (value.startsWith('/') ? undefined : 'does not start with /'),
+    expected: 'a URL path such as /node',
+  }),
   hostname: str('', {
     description: 'Host name the app answers on: a label (`shop` → shop.localhost) or a full name. Empty: the folder name.',
     support: 'honoured',

@@ -41,6 +41,19 @@ export function parseServerVarList(value: string): string[] {
     .filter((name) => name !== '');
 }
 
+/** All request headers by lower-case name (repeated ones joined with commas), as node's `req.headers` has them. */
+export function headersOf(head: RequestHead): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const line of head.text.split('\r\n').slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+  }
+  return headers;
+}
+
 /** A request header's value (repeated headers joined with commas), read from the head text. */
 export function headerValue(head: RequestHead, lowerName: string): string | undefined {
   const values: string[] = [];

@@ -47,8 +47,12 @@ export interface Dispatch {
 /** A response Berth makes itself for a URL it owns on the app's host (diagnostics pages, log files). */
 export interface LocalResponse {
   status: number;
+  /** A reason phrase other than the standard one (URL Rewrite's CustomResponse). */
+  reason?: string;
   headers: Record<string, string>;
   body?: string | Buffer | Readable;
+  /** Close the connection without any answer (URL Rewrite's AbortRequest). */
+  abort?: boolean;
 }
 
 /** Facts about one exchange, for the iisnode-debug header. */
@@ -71,8 +75,11 @@ export interface ProxyApp {
   readonly forwarding: ForwardingOptions;
   /** Whether a Berth error page may show details (stderr, advice) to this caller. */
   showErrorDetails(loopback: boolean): boolean;
-  /** A response Berth makes itself for this request (possibly after reading files), or undefined to send it to the app. */
-  intercept(head: RequestHead, client: ClientInfo, loopback: boolean): LocalResponse | Promise<LocalResponse> | undefined;
+  /**
+   * A response Berth makes itself for this request (possibly after reading files), or undefined to send it to this
+   * app. A promise may also resolve to another app: a web.config site decides per URL which of its apps takes it.
+   */
+  intercept(head: RequestHead, client: ClientInfo, loopback: boolean): LocalResponse | Promise<LocalResponse | ProxyApp> | undefined;
   pick(head: RequestHead): Dispatch | Unavailable;
   /** debugHeaderEnabled: checked first, so the facts are only gathered when the header is wanted. */
   readonly debugHeaderEnabled: boolean;
@@ -296,20 +303,33 @@ class ClientConnection {
     }
     const rest = end + 4 < buf.length ? buf.subarray(end + 4) : null;
     this.buffered = rest;
+    const headBytes = buf.subarray(start, end + 4);
+    this.dispatch(app, head, headBytes, rest);
+  }
+
+  /** Hands a parsed request to an app: its own answer (a local response), or an exchange with one of its workers. */
+  private dispatch(app: ProxyApp, head: RequestHead, headBytes: Buffer, rest: Buffer | null): void {
     const local = app.intercept(head, this.clientInfo, this.loopback);
     if (local) {
-      if (head.contentLength > 0 || head.chunked) this.closeAfterResponse = true; // its body is not read
-      this.buffered = this.closeAfterResponse ? null : rest;
+      const hasBody = head.contentLength > 0 || head.chunked;
       if (!(local instanceof Promise)) {
+        if (hasBody) this.closeAfterResponse = true; // its body is not read
+        this.buffered = this.closeAfterResponse ? null : rest;
         this.sendLocal(local, head);
         return;
       }
-      // Hold further bytes (a pipelined request) until this answer is out.
+      // Hold the body and further bytes (a pipelined request) until the decision is made.
       this.localPending = true;
       this.socket.pause();
       local.then(
         (response) => {
           this.localPending = false;
+          if ('pick' in response) {
+            this.dispatch(response, head, headBytes, this.buffered);
+            return;
+          }
+          if (hasBody) this.closeAfterResponse = true;
+          this.buffered = this.closeAfterResponse ? null : this.buffered;
           this.sendLocal(response, head);
         },
         (error: unknown) => {
@@ -319,7 +339,8 @@ class ClientConnection {
       );
       return;
     }
-    const exchange = new Exchange(this, app, head, buf.subarray(start, end + 4));
+    this.buffered = rest;
+    const exchange = new Exchange(this, app, head, headBytes);
     this.exchange = exchange;
     // A body waits in the socket until a worker connection is there. (Requests without one are not paused:
     // pausing costs a system call per request, and pipelined bytes are held in `buffered` anyway.)
@@ -336,8 +357,12 @@ class ClientConnection {
 
   /** Writes a response Berth made itself, then goes on with the next request (or closes). */
   private sendLocal(local: LocalResponse, head: RequestHead): void {
+    if (local.abort) {
+      this.socket.destroy();
+      return;
+    }
     const close = this.closeAfterResponse || head.close;
-    let text = `HTTP/1.1 ${local.status} ${REASONS[local.status] ?? 'OK'}\r\n`;
+    let text = `HTTP/1.1 ${local.status} ${(local.reason ?? REASONS[local.status] ?? 'OK').replace(/[\r\n]/g, ' ')}\r\n`;
     for (const [name, value] of Object.entries(local.headers)) text += `${name}: ${value}\r\n`;
     const body = local.body;
     const sized = typeof body === 'string' ? Buffer.from(body, 'utf8') : body instanceof Buffer ? body : undefined;
