@@ -59,6 +59,11 @@ export interface ControlServerOptions {
   mode: EngineInfo['mode'];
   /** Told about unexpected errors in handlers (they are also answered as INTERNAL). */
   onInternalError?: (error: unknown) => void;
+  /**
+   * Answers plain HTTP requests on the endpoint's port (the web dashboard, whose pages then have this endpoint's own
+   * origin); returns false for requests it does not answer, which get a 426 saying what this port is.
+   */
+  serveHttp?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 }
 
 /** An error with a protocol code, thrown by handlers. */
@@ -93,6 +98,7 @@ export class ControlServer {
     this.host = options.host ?? '127.0.0.1';
     if (!isLoopbackHost(this.host)) throw new Error(`The control API listens on loopback only, not on ${this.host}.`);
     this.http = http.createServer((req, res) => {
+      if (options.serveHttp?.(req, res)) return;
       const body = JSON.stringify({ code: 'NOT_FOUND', message: `This is Berth's control API: connect with a WebSocket to ${CONTROL_PATH} (see the README, "Control API and CLI").` });
       res.writeHead(426, { 'Content-Type': 'application/json', Upgrade: 'websocket', 'Content-Length': Buffer.byteLength(body) }).end(body);
     });

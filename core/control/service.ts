@@ -15,7 +15,7 @@ import { ensureHome, homeFile } from '../home.js';
 import { Registry } from '../registry/registry.js';
 import { BERTH_VERSION } from '../version.js';
 import { findEngine, readDiscovery, removeDiscovery, writeDiscovery, type Discovery } from './discovery.js';
-import { ControlServer } from './server.js';
+import { ControlServer, type ControlServerOptions } from './server.js';
 import { writeNewToken } from './token.js';
 
 export interface ServiceOptions extends Omit<EngineOptions, 'registry' | 'registryProblem'> {
@@ -29,6 +29,8 @@ export interface ServiceOptions extends Omit<EngineOptions, 'registry' | 'regist
   attach?: (engine: Engine) => void;
   /** Unexpected errors inside control API handlers (answered as INTERNAL). */
   onInternalError?: (error: unknown) => void;
+  /** Plain HTTP on the control API's port (the web dashboard); see ControlServerOptions.serveHttp. */
+  serveHttp?: ControlServerOptions['serveHttp'];
 }
 
 export class ServiceError extends Error {
@@ -92,7 +94,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     registry = opened.registry;
     registryProblem = opened.problem;
   }
-  const { home: _home, mode: _mode, controlPort, allowedOrigins, attach, onInternalError, ...engineOptions } = options;
+  const { home: _home, mode: _mode, controlPort, allowedOrigins, attach, onInternalError, serveHttp, ...engineOptions } = options;
   const engine = new Engine({ ...engineOptions, ...(registry ? { registry } : {}), ...(registryProblem ? { registryProblem } : {}) });
   attach?.(engine);
 
@@ -106,6 +108,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       ...(controlPort !== undefined ? { port: controlPort } : {}),
       ...(allowedOrigins ? { allowedOrigins } : {}),
       ...(onInternalError ? { onInternalError } : {}),
+      ...(serveHttp ? { serveHttp } : {}),
       home,
       mode,
     });

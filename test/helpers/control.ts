@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ControlClient, type ConnectOptions } from '../../core/control/client.js';
 import { readToken } from '../../core/control/token.js';
-import { startService, type Service } from '../../core/control/service.js';
+import { startService, type Service, type ServiceOptions } from '../../core/control/service.js';
 import type { EngineEvent } from '../../core/events.js';
 import { REPO } from './paths.js';
 
@@ -24,7 +24,9 @@ export interface TestService {
  * Berth as `berth serve` runs it, in this process: an engine on an ephemeral port with its control API, token and
  * discovery file in a fresh temporary Berth home (removed by stop). Fixture apps find `ws` through NODE_PATH.
  */
-export async function startTestService(options: { mode?: 'registry' | 'folders'; watchFiles?: boolean; allowedOrigins?: string[]; home?: string } = {}): Promise<TestService> {
+export async function startTestService(
+  options: { mode?: 'registry' | 'folders'; watchFiles?: boolean; allowedOrigins?: string[]; home?: string; serveHttp?: ServiceOptions['serveHttp'] } = {},
+): Promise<TestService> {
   const home = options.home ?? (await mkdtemp(path.join(os.tmpdir(), 'berth-home-')));
   const events: EngineEvent[] = [];
   const waiters = new Set<{ match: (e: EngineEvent) => boolean; resolve: (e: EngineEvent) => void }>();
@@ -37,6 +39,7 @@ export async function startTestService(options: { mode?: 'registry' | 'folders';
     env: { ...process.env, BERTH_HOME: home, NODE_PATH: path.join(REPO, 'node_modules') },
     ...(options.watchFiles !== undefined ? { watchFiles: options.watchFiles } : {}),
     ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
+    ...(options.serveHttp ? { serveHttp: options.serveHttp } : {}),
     attach: (engine) =>
       engine.on('event', (e) => {
         events.push(e);

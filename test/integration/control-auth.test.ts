@@ -14,7 +14,18 @@ import { homeFile } from '../../core/home.js';
 import { startTestService, type TestService } from '../helpers/control.js';
 
 let t: TestService;
-before(async () => (t = await startTestService({ allowedOrigins: ['http://localhost:5173'] })));
+before(
+  async () =>
+    (t = await startTestService({
+      allowedOrigins: ['http://localhost:5173'],
+      // A stand-in for the web dashboard: answers one path on the endpoint's own port.
+      serveHttp: (req, res) => {
+        if (req.url !== '/page') return false;
+        res.writeHead(200, { 'Content-Type': 'text/plain' }).end('a page');
+        return true;
+      },
+    })),
+);
 after(() => t.stop());
 
 async function refusal(options: Parameters<TestService['connect']>[0]): Promise<ControlError> {
@@ -88,11 +99,20 @@ describe('control API: who may connect', () => {
     assert.match(JSON.parse(wrongPath.body).message, /is at \/control/);
     const ok = await handshake('/control', auth);
     assert.equal(ok.status, 101);
-    const plain = await new Promise<number>((resolve) => http.get(t.url.replace('ws:', 'http:'), (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    }));
-    assert.equal(plain, 426);
+    const get = (url: string) =>
+      new Promise<{ status: number; body: string }>((resolve) =>
+        http.get(url, (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        }),
+      );
+    const plain = await get(t.url.replace('ws:', 'http:'));
+    assert.equal(plain.status, 426);
+    assert.match(JSON.parse(plain.body).message, /This is Berth's control API: connect with a WebSocket to \/control/);
+    // Pages served on the endpoint's port (the web dashboard) have its origin, which the API accepts.
+    const page = await get(t.url.replace('ws:', 'http:').replace('/control', '/page'));
+    assert.deepEqual(page, { status: 200, body: 'a page' });
   });
 
   test('a browser-style connection (token as subprotocol) gets berth.v1 selected, and the token is not echoed', async () => {
