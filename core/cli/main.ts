@@ -19,6 +19,9 @@ ${SERVE_USAGE}
   berth enable|disable <app>
   berth logs <app> [-f] [--stderr | --stdout] [-n <lines>]
   berth config <app> [<setting>=<value>...] [--unset <setting>] [--all] [--json]
+  berth debug <app> on|off|info [--break] [--cookie] [--json]
+  berth snapshot <app> [--pid <pid>]
+  berth profile <app> [--seconds <n>] [--pid <pid>]
   berth --version
   berth --help
 
@@ -32,6 +35,10 @@ restart  Stops, then starts with fresh files.          recycle  Graceful upgrade
 enable   Starts the app with the engine, and now.      disable  Keeps the app stopped, also after a restart.
 logs     The app's recent output; -f follows it.       config   Shows settings and their source, or writes them to
                                                                 the app's berth.yml (comments kept); it recycles.
+debug    on: one debug worker with node's inspector (--break: paused on the first line; --cookie: only requests
+         carrying the debug cookie); prints how to attach from Chrome/Edge DevTools or VS Code. off: back to normal.
+snapshot Writes a heap snapshot of a worker (open it in DevTools' Memory panel) into <Berth home>/snapshots.
+profile  Records a CPU profile of a worker for --seconds (default 10) into <Berth home>/snapshots.
 
 serve options:
   --host <address>        Address of the front server (default 127.0.0.1).

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ControlClient, ControlError } from '../control/client.js';
 import { findEngine } from '../control/discovery.js';
-import type { AppSummary, LogLine, Problem, SettingValue, WorkerInfo } from '../control/protocol.js';
+import type { AppSummary, DebugInfo, LogLine, Problem, SettingValue, WorkerInfo } from '../control/protocol.js';
 import { readToken } from '../control/token.js';
 import { defaultBerthHome, homeFile } from '../home.js';
 import { bytes, duration, number, table } from './format.js';
@@ -356,6 +356,70 @@ const config: Command = async (connect, args, output) => {
   return EXIT.ok;
 };
 
+function attachText(info: DebugInfo): string {
+  if (!info.active) return `${info.app}: debugging is off.\n`;
+  const lines = [
+    `${info.app}: debugging ${info.mode === 'cookie' ? 'requests that carry the debug cookie' : 'the app'} with worker pid ${info.pid}${info.break ? ', paused before the first line until a debugger continues it' : ''}.`,
+    `  Inspector:  ${info.webSocketUrl}`,
+    `  DevTools:   ${info.devtoolsUrl}`,
+    `              (paste it into Chrome's or Edge's address bar, or open ${info.inspectPage} and add 127.0.0.1:${info.port})`,
+    ...(info.cookie ? [`  Cookie:     ${info.cookie}   (the app's /<entry>/debug/?cookie page sets it in a browser)`] : []),
+    '  VS Code (.vscode/launch.json):',
+    ...JSON.stringify(info.vscode, null, 2)
+      .split('\n')
+      .map((line) => `    ${line}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+const debug: Command = async (connect, args, output) => {
+  const { values, positionals } = parse(
+    'debug',
+    args,
+    { break: { type: 'boolean' }, cookie: { type: 'boolean' }, json: { type: 'boolean' } },
+    [2, 2, 'an app name and on, off or info: berth debug <app> on|off|info [--break] [--cookie]'],
+  );
+  const [app, action] = positionals as [string, string];
+  if (action !== 'on' && action !== 'off' && action !== 'info') throw new CliError(EXIT.usage, `berth debug: the second word must be on, off or info, not "${action}".`);
+  const client = await connect();
+  const info =
+    action === 'on'
+      ? await client.call('debug.start', { app, break: Boolean(values.break), mode: values.cookie ? 'cookie' : 'exclusive' })
+      : action === 'off'
+        ? await client.call('debug.stop', { app })
+        : await client.call('debug.info', { app });
+  output.out(values.json ? `${JSON.stringify(info, null, 2)}\n` : attachText(info));
+  return EXIT.ok;
+};
+
+function pidOption(value: unknown, command: string): number | undefined {
+  if (value === undefined) return undefined;
+  const pid = Number(value);
+  if (!Number.isInteger(pid) || pid < 1) throw new CliError(EXIT.usage, `berth ${command}: --pid must be a process id, not "${String(value)}".`);
+  return pid;
+}
+
+const snapshot: Command = async (connect, args, output) => {
+  const { values, positionals } = parse('snapshot', args, { pid: { type: 'string' } }, [1, 1, 'one app name: berth snapshot <app> [--pid <pid>]']);
+  const worker = pidOption(values.pid, 'snapshot');
+  const client = await connect();
+  const written = await client.call('debug.heapSnapshot', { app: positionals[0]!, ...(worker ? { worker } : {}) });
+  output.out(`Heap snapshot of worker pid ${written.pid}: ${written.file} (${(written.bytes / 1024 / 1024).toFixed(1)} MB). Open it in DevTools' Memory panel.\n`);
+  return EXIT.ok;
+};
+
+const profile: Command = async (connect, args, output) => {
+  const { values, positionals } = parse('profile', args, { pid: { type: 'string' }, seconds: { type: 'string' } }, [1, 1, 'one app name: berth profile <app> [--seconds <n>] [--pid <pid>]']);
+  const worker = pidOption(values.pid, 'profile');
+  const seconds = values.seconds === undefined ? 10 : Number(values.seconds);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 600) throw new CliError(EXIT.usage, `berth profile: --seconds must be from 1 to 600, not "${String(values.seconds)}".`);
+  const client = await connect();
+  output.out(`Recording a CPU profile for ${seconds} s...\n`);
+  const written = await client.call('debug.cpuProfile', { app: positionals[0]!, seconds, ...(worker ? { worker } : {}) });
+  output.out(`CPU profile of worker pid ${written.pid}: ${written.file} (${(written.bytes / 1024).toFixed(0)} KB). Open it in DevTools' Performance panel.\n`);
+  return EXIT.ok;
+};
+
 export const REMOTE_COMMANDS: Record<string, Command> = {
   ls,
   list: ls,
@@ -371,6 +435,9 @@ export const REMOTE_COMMANDS: Record<string, Command> = {
   recycle,
   logs,
   config,
+  debug,
+  snapshot,
+  profile,
 };
 
 /** Runs one of REMOTE_COMMANDS against the running engine. */

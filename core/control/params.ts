@@ -101,7 +101,17 @@ function object<S extends Shape>(shape: S): Check<Out<S>> {
 
 const app = text({ max: 63 });
 const none = object({});
-const debug = object({ app, break: optional(boolean), worker: optional(wholeNumber(1, 2 ** 31)), seconds: optional(wholeNumber(1, 600)) });
+const debugMode: Check<'exclusive' | 'cookie'> = (value, name) => {
+  if (value !== 'exclusive' && value !== 'cookie') throw new ParamError(name, `"${name}" must be "exclusive" or "cookie", not ${describe(value)}.`);
+  return value;
+};
+const debug = object({
+  app,
+  break: optional(boolean),
+  mode: optional(debugMode),
+  worker: optional(wholeNumber(1, 2 ** 31)),
+  seconds: optional(wholeNumber(1, 600)),
+});
 
 /** The check for each method's parameters. */
 export const PARAMS: { [M in Method]: Check<Params<M>> } = {

@@ -285,6 +285,8 @@ export interface DebugParams {
   app: string;
   /** Pause on the first line (`--inspect-brk`). */
   break?: boolean;
+  /** `exclusive` (default): one debug worker serves the app. `cookie`: it serves only requests with the debug cookie. */
+  mode?: 'exclusive' | 'cookie';
   /** Which worker (pid); default: the app's first. */
   worker?: number;
   /** For cpuProfile: how long to record. */
@@ -294,10 +296,20 @@ export interface DebugParams {
 export interface DebugInfo {
   app: string;
   active: boolean;
+  mode?: 'exclusive' | 'cookie';
+  /** Paused before the first line until a debugger continues it. */
+  break?: boolean;
   pid?: number;
   port?: number;
   webSocketUrl?: string;
+  /** Paste into Chrome's or Edge's address bar. */
   devtoolsUrl?: string;
+  /** chrome://inspect */
+  inspectPage?: string;
+  /** A ready-to-paste VS Code launch.json configuration. */
+  vscode?: Record<string, unknown>;
+  /** In cookie mode: the cookie (name=value) that routes a browser's requests to the debug worker. */
+  cookie?: string;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -348,8 +360,8 @@ export interface Calls {
   'debug.start': { params: DebugParams; result: DebugInfo };
   'debug.stop': { params: DebugParams; result: DebugInfo };
   'debug.info': { params: DebugParams; result: DebugInfo };
-  'debug.heapSnapshot': { params: DebugParams; result: { file: string; bytes: number } };
-  'debug.cpuProfile': { params: DebugParams; result: { file: string; bytes: number } };
+  'debug.heapSnapshot': { params: DebugParams; result: { file: string; bytes: number; pid: number } };
+  'debug.cpuProfile': { params: DebugParams; result: { file: string; bytes: number; pid: number } };
 }
 
 export type Method = keyof Calls;
@@ -400,6 +412,8 @@ export type ErrorCode =
   | 'TOO_MANY_SUBSCRIPTIONS'
   | 'ENGINE_STOPPING'
   | 'NOT_IMPLEMENTED'
+  /** Debugging could not start or a snapshot/profile failed (no free port, debugging turned off, worker gone). */
+  | 'DEBUG_FAILED'
   | 'INTERNAL';
 
 /** Refusals at connection time (HTTP status of the WebSocket handshake, with a JSON body `{ code, message }`). */

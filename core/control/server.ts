@@ -11,10 +11,12 @@
  * and oversized messages each get a typed error and the connection goes on. Slow readers are bounded (limits.ts).
  */
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Engine } from '../engine.js';
+import { DEBUG_COOKIE, type App } from '../app/app.js';
 import { EngineError } from '../engine.js';
 import type { EngineEvent } from '../events.js';
 import { closest } from '../config/values.js';
@@ -27,6 +29,7 @@ import {
   PROTOCOL_NAME,
   PROTOCOL_VERSION,
   TOKEN_PROTOCOL_PREFIX,
+  type DebugInfo,
   type EngineInfo,
   type ErrorBody,
   type ErrorCode,
@@ -239,9 +242,14 @@ export class ControlServer {
       if (!record!.app) throw new ControlCallError('APP_MISSING', record!.missing?.title ?? `The folder of ${name} is missing.`);
       return record!.app;
     };
-    const notImplemented = (method: Method) => (params: { app: string }) => {
-      engine.appSummary(params.app); // an unknown app is still reported as such
-      throw new ControlCallError('NOT_IMPLEMENTED', `${method} is not available in this version of Berth yet.`);
+    // Debugging failures (no free port, debugging off, worker gone) are the caller's to read, not engine errors.
+    const debugCall = async <T>(run: () => Promise<T>): Promise<T> => {
+      try {
+        return await run();
+      } catch (error) {
+        if (error instanceof ControlCallError) throw error;
+        throw new ControlCallError('DEBUG_FAILED', (error as Error).message);
+      }
     };
     return {
       'engine.info': () => this.info(),
@@ -294,11 +302,29 @@ export class ControlServer {
         }
         return { subscription };
       },
-      'debug.start': notImplemented('debug.start'),
-      'debug.stop': notImplemented('debug.stop'),
-      'debug.info': notImplemented('debug.info'),
-      'debug.heapSnapshot': notImplemented('debug.heapSnapshot'),
-      'debug.cpuProfile': notImplemented('debug.cpuProfile'),
+      'debug.start': ({ app, break: brk, mode }) =>
+        debugCall(async () => {
+          const target = hosted(app);
+          await target.startDebugging({ brk: brk ?? false, mode: mode ?? 'exclusive' });
+          return debugInfo(target);
+        }),
+      'debug.stop': ({ app }) =>
+        debugCall(async () => {
+          const target = hosted(app);
+          await target.stopDebugging();
+          return debugInfo(target);
+        }),
+      'debug.info': ({ app }) => debugInfo(hosted(app)),
+      'debug.heapSnapshot': ({ app, worker }) =>
+        debugCall(async () => {
+          const written = await hosted(app).heapSnapshot(path.join(this.options.home, 'snapshots'), worker);
+          return { file: written.path, bytes: written.size, pid: written.pid };
+        }),
+      'debug.cpuProfile': ({ app, worker, seconds }) =>
+        debugCall(async () => {
+          const written = await hosted(app).cpuProfile(path.join(this.options.home, 'snapshots'), seconds ?? 10, worker);
+          return { file: written.path, bytes: written.size, pid: written.pid };
+        }),
     };
   }
 
@@ -590,4 +616,24 @@ function errorBody(error: unknown): ErrorBody {
     if (code) return { code, message: error.message };
   }
   return { code: 'INTERNAL', message: `Berth failed unexpectedly: ${error instanceof Error ? error.message : String(error)}. The engine goes on; please report this.` };
+}
+
+/** What a client needs to attach to an app's debug session (active: false when none runs). */
+function debugInfo(app: App): DebugInfo {
+  const session = app.debugSession;
+  if (!session) return { app: app.name, active: false };
+  const pid = session.generation.workers()[0]?.pid;
+  return {
+    app: app.name,
+    active: true,
+    mode: session.mode,
+    break: session.brk,
+    ...(pid !== undefined ? { pid } : {}),
+    port: session.info.port,
+    webSocketUrl: session.info.webSocketUrl,
+    devtoolsUrl: session.info.devtoolsUrl,
+    inspectPage: session.info.inspectPage,
+    vscode: session.info.vscode,
+    ...(session.mode === 'cookie' ? { cookie: `${DEBUG_COOKIE}=${session.cookie}` } : {}),
+  };
 }
