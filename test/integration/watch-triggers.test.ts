@@ -4,59 +4,12 @@
  * 1.5 s after the debounce window.
  */
 import assert from 'node:assert/strict';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, test, type TestContext } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createAppWatcher, type AppWatcher, type AppWatcherOptions, type ChangeTrigger } from '../../core/watch/index.js';
-import { tempDir } from '../helpers/paths.js';
-import { eventually } from '../helpers/wait.js';
+import { DEBOUNCE_MS, QUIET_MS, watchApp } from '../helpers/watch.js';
 
-const DEBOUNCE_MS = 300;
-const QUIET_MS = DEBOUNCE_MS + 1500;
 
-interface Harness {
-  dir: string;
-  watcher: AppWatcher;
-  triggers: ChangeTrigger[];
-  write(file: string, text?: string): Promise<void>;
-  remove(file: string): Promise<void>;
-  /** Waits until `count` triggers arrived, then returns the last. */
-  trigger(count?: number): Promise<ChangeTrigger>;
-}
-
-/** An app folder with `files`, watched; closed and removed after the test. */
-async function watchApp(t: TestContext, files: Record<string, string>, options: Partial<AppWatcherOptions> = {}): Promise<Harness> {
-  const { dir, cleanup } = await tempDir('berth-watch-');
-  const write = async (file: string, text = `// ${Date.now()} ${Math.random()}\n`) => {
-    const full = path.join(dir, ...file.split('/'));
-    await mkdir(path.dirname(full), { recursive: true });
-    await writeFile(full, text);
-  };
-  for (const [file, text] of Object.entries(files)) await write(file, text);
-  const watcher = createAppWatcher({ root: dir, debounceMs: DEBOUNCE_MS, ...options });
-  const triggers: ChangeTrigger[] = [];
-  const errors: Error[] = [];
-  watcher.on('change', (trigger) => triggers.push(trigger));
-  watcher.on('error', (error) => errors.push(error));
-  t.after(async () => {
-    await watcher.close();
-    await cleanup();
-    assert.deepEqual(errors, [], 'no watcher errors');
-  });
-  await watcher.ready;
-  return {
-    dir,
-    watcher,
-    triggers,
-    write,
-    remove: (file) => rm(path.join(dir, ...file.split('/')), { recursive: true, force: true }),
-    async trigger(count = 1) {
-      await eventually(() => triggers.length >= count, 10_000);
-      return triggers[count - 1]!;
-    },
-  };
-}
 
 describe('watcher triggers (native backend)', () => {
   test('a change to a matching top-level file triggers once, naming the file', async (t) => {
