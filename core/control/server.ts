@@ -247,7 +247,7 @@ export class ControlServer {
       try {
         return await run();
       } catch (error) {
-        if (error instanceof ControlCallError) throw error;
+        if (error instanceof ControlCallError || error instanceof EngineError) throw error;
         throw new ControlCallError('DEBUG_FAILED', (error as Error).message);
       }
     };

@@ -7,7 +7,6 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ControlClient } from '../../core/control/client.js';
 import { ControlError } from '../../core/control/client.js';
-import type { Method } from '../../core/control/protocol.js';
 import { parseRegistry } from '../../core/registry/format.js';
 import { startTestService, type TestService } from '../helpers/control.js';
 import { request } from '../helpers/http.js';
@@ -214,10 +213,22 @@ describe('control API: calls', () => {
     await rejects(client.call('metrics.history', { app: 'nope' }), 'APP_NOT_FOUND', /no app named "nope"/);
   });
 
-  test('debugging calls are defined but not available yet', async () => {
-    for (const method of ['debug.start', 'debug.stop', 'debug.info', 'debug.heapSnapshot', 'debug.cpuProfile'] as const satisfies readonly Method[]) {
-      await rejects(client.call(method, { app: 'shop' }), 'NOT_IMPLEMENTED', new RegExp(`${method.replace('.', '\\.')} is not available in this version`));
-    }
+  test('debugging calls: start gives attach information, info reports it, heap snapshots land in the home folder, stop', async () => {
+    const started = await client.call('debug.start', { app: 'shop' });
+    assert.equal(started.active, true);
+    assert.equal(started.mode, 'exclusive');
+    assert.match(started.webSocketUrl!, /^ws:\/\/127\.0\.0\.1:\d+\//);
+    assert.match(started.devtoolsUrl!, /^devtools:\/\/devtools\/bundled\/js_app\.html/);
+    assert.equal((started.vscode as { request?: string }).request, 'attach');
+    assert.deepEqual(await client.call('debug.info', { app: 'shop' }), started);
+    const snapshot = await client.call('debug.heapSnapshot', { app: 'shop' });
+    assert.equal(snapshot.pid, started.pid);
+    assert.ok(snapshot.file.startsWith(path.join(t.home, 'snapshots')));
+    assert.ok(snapshot.bytes > 0);
+    await rejects(client.call('debug.heapSnapshot', { app: 'shop', worker: 1 }), 'DEBUG_FAILED', /no worker with pid 1/);
+    await rejects(client.call('debug.start', { app: 'shop', mode: 'sideways' as never }), 'INVALID_PARAMS', /"mode" must be "exclusive" or "cookie"/);
+    const stopped = await client.call('debug.stop', { app: 'shop' });
+    assert.deepEqual(stopped, { app: 'shop', active: false });
     await rejects(client.call('debug.start', { app: 'nope' }), 'APP_NOT_FOUND', /no app named/);
   });
 
