@@ -123,6 +123,7 @@ export class App implements ProxyApp {
   private readonly restartTimers = new Set<NodeJS.Timeout>();
   private lastCrashStderr = '';
   private forwardingOptions: ForwardingOptions | undefined;
+  private ownedPathsCache: { generation: Generation | undefined; logPrefix: string | undefined; lowerPrefixes: string[]; shortest: number } | undefined;
   private recycling: Promise<void> | undefined;
   private pendingRecycle: string | undefined;
   private control: Promise<ControlPipe> | undefined;
@@ -184,13 +185,17 @@ export class App implements ProxyApp {
 
   /** URLs Berth answers itself on the app's host: its diagnostics page and the log folder. */
   intercept(head: RequestHead, _client: ClientInfo, loopback: boolean): LocalResponse | Promise<LocalResponse> | undefined {
+    const paths = this.ownedPaths();
+    // The common case, checked without allocating: the URL is none of Berth's.
+    const lowerStart = head.target.slice(0, paths.shortest).toLowerCase();
+    if (!paths.lowerPrefixes.some((p) => lowerStart === p.slice(0, paths.shortest))) return undefined;
     const debug = this.debugRequest(head, loopback);
     if (debug) return debug;
     const logs = this.generation?.logs;
     if (logs?.enabled && (head.method === 'GET' || head.method === 'HEAD')) {
       const settings = this.generation!.version.config.settings;
       const platform = this.context.platform;
-      const prefix = logUrlPrefix(settings.logDirectory, '', platform);
+      const prefix = paths.logPrefix;
       if (prefix && isLogRequestPath(prefix, head.target, platform)) {
         if (!loopback && !settings.logsForRemote) {
           return {
@@ -216,6 +221,21 @@ export class App implements ProxyApp {
       }
     }
     return undefined;
+  }
+
+  /**
+   * The URL prefixes Berth answers on this app's host (its debugger URL, its log folder, /__berth/), worked out once
+   * per generation rather than per request.
+   */
+  private ownedPaths(): { logPrefix: string | undefined; lowerPrefixes: string[]; shortest: number } {
+    const generation = this.generation;
+    if (this.ownedPathsCache?.generation !== generation || !this.ownedPathsCache) {
+      const settings = generation?.version.config.settings;
+      const logPrefix = settings && generation?.logs?.enabled ? logUrlPrefix(settings.logDirectory, '', this.context.platform) : undefined;
+      const prefixes = [DEBUG_PAGE_PATH, this.debugPath(), logPrefix].filter((p): p is string => p !== undefined).map((p) => p.toLowerCase());
+      this.ownedPathsCache = { generation, logPrefix, lowerPrefixes: prefixes, shortest: Math.min(...prefixes.map((p) => p.length)) };
+    }
+    return this.ownedPathsCache;
   }
 
   get debugHeaderEnabled(): boolean {
