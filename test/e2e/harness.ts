@@ -1,0 +1,81 @@
+/**
+ * The end-to-end setting: a real Berth engine (the same service `berth serve` and the desktop app's utility process
+ * run, with its control API) in a fresh Berth home, the renderer's production build served by that engine as the web
+ * dashboard on the control API's own port, and Debian's Chromium driven by playwright-core. Nothing of Berth is faked;
+ * only Electron is absent (the page then uses its browser mode: the token comes in the address's fragment).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startService, type Service } from '../../core/control/service.js';
+import { readToken } from '../../core/control/token.js';
+import { Dashboard, dashboardUrl } from '../../core/ui/dashboard.js';
+import { chromiumPath, CHROMIUM_ARGS } from '../helpers/browser.js';
+import { copyFixture, REPO } from '../helpers/paths.js';
+
+export interface Desk {
+  service: Service;
+  home: string;
+  appsDir: string;
+  page: Page;
+  browser: Browser;
+  /** Problems the page reported (uncaught errors, console errors): a test ends by checking there were none. */
+  pageErrors: string[];
+  /** Copies a fixture app into the apps folder; returns its folder. */
+  fixture(name: string, as?: string): Promise<string>;
+  /** An HTTP request to an app through the front server, by its host name. */
+  request(app: string, urlPath?: string): Promise<{ status: number; body: string }>;
+  stop(): Promise<void>;
+}
+
+export async function startDesk(options: { colorScheme?: 'light' | 'dark'; width?: number; height?: number } = {}): Promise<Desk> {
+  const home = await mkdtemp(path.join(os.tmpdir(), 'berth-e2e-home-'));
+  const appsDir = await mkdtemp(path.join(os.tmpdir(), 'berth-e2e-apps-'));
+  const dashboard = await Dashboard.load(path.join(REPO, 'dist', 'renderer'));
+  if (!dashboard) throw new Error('dist/renderer is missing: run `npm run build` first.');
+  const service = await startService({
+    home,
+    mode: 'registry',
+    host: '127.0.0.1',
+    port: 0,
+    env: { ...process.env, BERTH_HOME: home, NODE_PATH: path.join(REPO, 'node_modules') },
+    serveHttp: (req, res) => dashboard.handle(req, res),
+  });
+  const token = (await readToken(home))!;
+  const browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS });
+  const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: options.height ?? 800 }, colorScheme: options.colorScheme ?? 'light' });
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageErrors.push(message.text());
+  });
+  await page.goto(dashboardUrl(service.control!.url, token));
+  const frontPort = service.engine.port;
+  return {
+    service,
+    home,
+    appsDir,
+    page,
+    browser,
+    pageErrors,
+    fixture: (name, as) => copyFixture(name, appsDir, as),
+    request: (app, urlPath = '/') =>
+      new Promise((resolve, reject) => {
+        const req = http.get({ host: '127.0.0.1', port: frontPort, path: urlPath, headers: { host: `${app}.localhost:${frontPort}` } }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode!, body }));
+        });
+        req.on('error', reject);
+      }),
+    async stop() {
+      await browser.close().catch(() => undefined);
+      await service.stop(2000);
+      await rm(home, { recursive: true, force: true });
+      await rm(appsDir, { recursive: true, force: true });
+    },
+  };
+}
