@@ -9,13 +9,26 @@ import { errorMessage, isNotImplemented } from '../api/control-client.js';
 import { useConnection } from './connection.js';
 import { useFeed } from './feed.js';
 import { useToasts } from './toasts.js';
-import type { DebugInfo } from '../../../core/control/protocol.js';
+import type { DebugInfo, Params } from '../../../core/control/protocol.js';
+
+export type DebugMode = 'exclusive' | 'cookie';
+
+/** A debug session as the engine reports it; the optional facts come from engines that send them. */
+export type DebugView = DebugInfo & {
+  mode?: DebugMode;
+  /** Paused before the first line until a debugger continues it. */
+  break?: boolean;
+  /** The engine's VS Code launch.json entry (the UI builds one from the port otherwise). */
+  vscode?: Record<string, unknown>;
+  /** Cookie mode: the cookie (name=value) that routes a browser's requests to the debug worker. */
+  cookie?: string;
+};
 
 export type DebugTask = 'start' | 'stop' | 'heapSnapshot' | 'cpuProfile';
 
 export const useDebug = defineStore('debug', () => {
   const app = ref<string | null>(null);
-  const info = ref<DebugInfo | null>(null);
+  const info = ref<DebugView | null>(null);
   /** The engine does not offer debugging through the API yet. */
   const unavailable = ref('');
   const error = ref('');
@@ -32,7 +45,9 @@ export const useDebug = defineStore('debug', () => {
     feed.onEvent((event) => {
       if (!app.value || !('app' in event) || event.app !== app.value) return;
       if (event.type === 'debug-started') {
-        info.value = { app: event.app, active: true, pid: event.pid, port: event.port, webSocketUrl: event.webSocketUrl, devtoolsUrl: event.devtoolsUrl };
+        // The event has the essentials; debug.info adds the rest (VS Code entry, cookie).
+        info.value = { ...info.value, app: event.app, active: true, mode: event.mode, break: event.brk, pid: event.pid, port: event.port, webSocketUrl: event.webSocketUrl, devtoolsUrl: event.devtoolsUrl };
+        void refresh();
       } else if (event.type === 'debug-stopped') info.value = { app: event.app, active: false };
     });
     useConnection().onConnected(async () => {
@@ -87,10 +102,12 @@ export const useDebug = defineStore('debug', () => {
     }
   }
 
-  async function start(options: { break?: boolean } = {}): Promise<void> {
+  async function start(options: { break?: boolean; mode?: DebugMode } = {}): Promise<void> {
     const name = app.value;
     if (!name) return;
-    const next = await run('start', () => useConnection().client().call('debug.start', { app: name, ...(options.break ? { break: true } : {}) }));
+    // Only what differs from the defaults is sent (an older engine refuses parameters it does not know).
+    const params = { app: name, ...(options.break ? { break: true } : {}), ...(options.mode === 'cookie' ? { mode: 'cookie' } : {}) } as Params<'debug.start'>;
+    const next = await run('start', () => useConnection().client().call('debug.start', params));
     if (next && app.value === name) info.value = next;
   }
 
