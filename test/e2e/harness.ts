@@ -30,7 +30,11 @@ export interface Desk {
   stop(): Promise<void>;
 }
 
-export async function startDesk(options: { colorScheme?: 'light' | 'dark'; width?: number; height?: number } = {}): Promise<Desk> {
+/**
+ * `desktop: true` gives the page a stand-in for the preload's `window.berth` (the real endpoint and token, desktop
+ * settings kept in the page), so it shows what the desktop window shows; only the screenshots use it.
+ */
+export async function startDesk(options: { colorScheme?: 'light' | 'dark'; width?: number; height?: number; desktop?: boolean } = {}): Promise<Desk> {
   const home = await mkdtemp(path.join(os.tmpdir(), 'berth-e2e-home-'));
   const appsDir = await mkdtemp(path.join(os.tmpdir(), 'berth-e2e-apps-'));
   const dashboard = await Dashboard.load(path.join(REPO, 'dist', 'renderer'));
@@ -52,6 +56,7 @@ export async function startDesk(options: { colorScheme?: 'light' | 'dark'; width
   page.on('console', (message) => {
     if (message.type() === 'error') pageErrors.push(message.text());
   });
+  if (options.desktop) await page.addInitScript(desktopStandIn(service.control!.url, token));
   await page.goto(dashboardUrl(service.control!.url, token));
   const frontPort = service.engine.port;
   return {
@@ -78,4 +83,25 @@ export async function startDesk(options: { colorScheme?: 'light' | 'dark'; width
       await rm(appsDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The preload's object as a script for the page (see electron/preload.cts for the real one). */
+function desktopStandIn(url: string, token: string): string {
+  return `(() => {
+    let settings = { closeToTray: true, startAtLogin: true, frontPort: 8080, nodePath: '', notifications: true };
+    const none = () => () => undefined;
+    window.berth = {
+      platform: 'win32',
+      engine: async () => ({ url: ${JSON.stringify(url)}, token: ${JSON.stringify(token)} }),
+      onEngineRestarted: none,
+      onShowApp: none,
+      pickFolders: async () => [],
+      pathsForDropped: (files) => files.map(() => ''),
+      openExternal: async () => undefined,
+      reveal: async () => undefined,
+      openFolder: async () => undefined,
+      settings: async () => settings,
+      saveSettings: async (patch) => (settings = { ...settings, ...patch }),
+    };
+  })();`;
 }

@@ -62,7 +62,8 @@ await mkdir(OUT, { recursive: true });
 }
 
 for (const scheme of ['light', 'dark'] as const) {
-  const desk = await startDesk({ colorScheme: scheme });
+  // The desktop window's view: the page gets a stand-in for the preload (desktop settings, Explorer buttons).
+  const desk = await startDesk({ colorScheme: scheme, desktop: true });
   const suffix = scheme === 'dark' ? '-dark' : '';
   try {
     await addApps(desk);
@@ -70,6 +71,11 @@ for (const scheme of ['light', 'dark'] as const) {
     await page.locator('tr[data-app="shop"]').getByText('Running').waitFor({ timeout: 30_000 });
     await page.locator('tr[data-app="shop"]').getByRole('button', { name: 'shop', exact: true }).click();
     await page.locator('[data-tab="overview"]').waitFor();
+    // Something for the events list: a worker crash, then a graceful recycle; then the traffic the charts show.
+    await traffic(desk, 2);
+    await desk.request('shop', '/crash').catch(() => undefined);
+    await traffic(desk, 3);
+    await desk.service.engine.getApp('shop')?.recycle('server.js changed');
     await traffic(desk, scheme === 'light' ? TRAFFIC_SECONDS : 15);
     await page.getByTestId('nav-apps').click();
     await page.locator('tr[data-app="billing"]').getByText('Errored').waitFor({ timeout: 30_000 }).catch(() => undefined);

@@ -203,7 +203,8 @@ export function timelineEntry(event: EngineEvent, time = Date.now()): TimelineEn
         stderr: firstLines(event.stderr),
       };
     case 'recycle-started':
-      return { time, kind: 'info', title: `Recycling to generation ${event.generation}`, detail: event.reason };
+      // `generation` is the one serving while the new one starts.
+      return { time, kind: 'info', title: 'Recycling: a new version is starting', detail: event.reason };
     case 'recycle-succeeded':
       return { time, kind: 'success', title: `Generation ${event.generation} took over in ${event.ms} ms`, detail: event.reason };
     case 'recycle-failed':
