@@ -117,6 +117,11 @@ export interface WorkerInfo {
   /** Over its latest 1024 requests, ms. */
   latencyP50: number;
   latencyP99: number;
+  /**
+   * The leak hint (core/debug/leak.ts): heap size right after each of the last major garbage collections, and whether
+   * it rose after every one of them. Absent until the worker has reported collections.
+   */
+  leak?: { suspected: boolean; growth: number; heapAfterGc: number[] };
 }
 
 export interface AppDetail extends AppSummary {
@@ -150,6 +155,14 @@ export interface SettingView {
   values?: string[];
   unit?: string;
   description: string;
+  /** For numbers: the range the engine accepts. */
+  min?: number;
+  max?: number;
+  /** How Berth treats an iisnode setting: `ignored` ones are accepted but have no effect (`note` says why). */
+  support?: 'honoured' | 'improved' | 'ignored';
+  note?: string;
+  /** Can come from the environment only (iisnode refused it in iisnode.yml); config.set refuses it. */
+  notInFile?: boolean;
 }
 
 export interface ConfigView {

@@ -9,6 +9,7 @@ import { defaultSettings, SETTING_NAMES, SETTINGS, type SettingDef, type Setting
 import type { MetricsBatch } from './protocol.js';
 import type { AppDetail, AppSummary, ConfigView, Problem, SettingSource, SettingView, WorkerInfo } from './protocol.js';
 import type { Worker } from '../worker/worker.js';
+import { leakHint } from '../debug/leak.js';
 import type { OverrideValue } from '../registry/format.js';
 
 /** What the engine knows about one app, hosted or not (a remembered app whose folder is missing has no App). */
@@ -85,6 +86,7 @@ export function workerInfo(worker: Worker, restarts: readonly number[], now = Da
     status5xx: stats.status5xx,
     latencyP50: stats.latencyP50,
     latencyP99: stats.latencyP99,
+    ...(metrics?.heapAfterGc?.length ? { leak: leakHint(metrics.heapAfterGc) } : {}),
   };
 }
 
@@ -116,7 +118,12 @@ function settingView(name: SettingName, value: unknown, source: SettingSource): 
     kind: def.kind,
     ...(def.kind === 'enum' ? { values: [...def.values] } : {}),
     ...(def.kind === 'uint' && def.unit ? { unit: def.unit } : {}),
+    ...(def.kind === 'uint' && def.min !== undefined ? { min: def.min } : {}),
+    ...(def.kind === 'uint' && def.max !== undefined ? { max: def.max } : {}),
     description: def.description,
+    support: def.support,
+    ...(def.note ? { note: def.note } : {}),
+    ...(def.notInFile ? { notInFile: true } : {}),
   };
 }
 

@@ -14,7 +14,7 @@ import { useLogs } from '../src/stores/logs.js';
 import { useToasts } from '../src/stores/toasts.js';
 import { FakeEngine, until } from './fake-engine.js';
 import { connected, settle } from './setup.js';
-import { configView, summary, worker } from './samples.js';
+import { configView, setting, summary, worker } from './samples.js';
 import type { BerthBridge } from '../../electron/bridge.js';
 import type { LogLine } from '../../core/control/protocol.js';
 
@@ -175,6 +175,17 @@ describe('settings field', () => {
     expect(input.attributes('aria-invalid')).toBe('true');
   });
 
+  it('marks settings Berth ignores, shows ranges, and keeps environment-only settings read-only', async () => {
+    const { pinia } = await connected(new FakeEngine().on('config.get', () => configView()));
+    const ignored = mount(SettingField, { props: { setting: setting({ name: 'debuggerVirtualDir', kind: 'string', support: 'ignored', note: 'node-inspector is gone.' }) }, global: { plugins: [pinia] } });
+    expect(ignored.text()).toContain('no effect in Berth: node-inspector is gone.');
+    const ranged = mount(SettingField, { props: { setting: setting({ name: 'maxLogFiles', kind: 'uint', min: 1, max: 1000 }) }, global: { plugins: [pinia] } });
+    expect(ranged.text()).toContain('Range: 1–1000');
+    const envOnly = mount(SettingField, { props: { setting: setting({ name: 'configOverrides', kind: 'string', value: 'iisnode.yml', notInFile: true }) }, global: { plugins: [pinia] } });
+    expect(envOnly.get('input').attributes('disabled')).toBeDefined();
+    expect(envOnly.text()).toContain('set through the environment only');
+  });
+
   it('uses a checkbox for booleans and a list for enums', async () => {
     const { pinia } = await connected(new FakeEngine().on('config.get', () => configView()));
     const store = useAppConfig();
@@ -223,7 +234,7 @@ describe('small parts', () => {
   });
 
   it('flags a worker whose heap keeps growing, in the table and on its chart', () => {
-    const leaking = { ...worker({ pid: 77 }), leak: { suspected: true, growth: 0.35 } };
+    const leaking = { ...worker({ pid: 77 }), leak: { suspected: true, growth: 0.35, heapAfterGc: [1, 2, 3, 4, 5] } };
     const table = mount(WorkersTable, { props: { workers: [leaking, worker({ pid: 78 })] } });
     expect(table.get('tr[data-pid="77"]').text()).toContain('possible leak');
     expect(table.get('tr[data-pid="78"]').text()).not.toContain('possible leak');
