@@ -4,6 +4,7 @@
  * control API (see serve.ts and remote.ts).
  */
 import { BERTH_VERSION } from '../version.js';
+import { dashboard } from './dashboard.js';
 import { EXIT, REMOTE_COMMANDS, runRemote } from './remote.js';
 import { serve, SERVE_USAGE } from './serve.js';
 
@@ -22,6 +23,7 @@ ${SERVE_USAGE}
   berth debug <app> on|off|info [--break] [--cookie] [--json]
   berth snapshot <app> [--pid <pid>]
   berth profile <app> [--seconds <n>] [--pid <pid>]
+  berth dashboard
   berth --version
   berth --help
 
@@ -39,6 +41,7 @@ debug    on: one debug worker with node's inspector (--break: paused on the firs
          carrying the debug cookie); prints how to attach from Chrome/Edge DevTools or VS Code. off: back to normal.
 snapshot Writes a heap snapshot of a worker (open it in DevTools' Memory panel) into <Berth home>/snapshots.
 profile  Records a CPU profile of a worker for --seconds (default 10) into <Berth home>/snapshots.
+dashboard  The address of the web dashboard (the desktop app's UI in a browser), with the engine's token in it.
 
 serve options:
   --host <address>        Address of the front server (default 127.0.0.1).
@@ -61,6 +64,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (command === 'serve') return serve(rest, USAGE);
+  if (command === 'dashboard') return dashboard(rest, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
   if (Object.prototype.hasOwnProperty.call(REMOTE_COMMANDS, command)) return runRemote(command, rest);
   process.stderr.write(`berth: unknown command "${command}".\n\n${USAGE}`);
   return EXIT.usage;

@@ -9,6 +9,8 @@ import { defaultBerthHome, homeFile } from '../home.js';
 import { RegistryError } from '../registry/registry.js';
 import { ServiceError, startService, type Service } from '../control/service.js';
 import { EventPrinter } from './printer.js';
+import { Dashboard } from '../ui/dashboard.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export const SERVE_USAGE = `  berth serve [<folder>...] [--host <address>] [--port <port>] [--control-port <port>] [--follow-logs]`;
 
@@ -43,9 +45,12 @@ export async function serve(args: string[], usage: string): Promise<number> {
   const home = defaultBerthHome();
   const printer = new EventPrinter(process.stdout, process.stderr);
   const follow = parsed.values['follow-logs'];
+  // The web dashboard (the desktop app's UI) on the control API's port, when the renderer was built.
+  const ui = await Dashboard.load();
   let service: Service;
   try {
     service = await startService({
+      ...(ui ? { serveHttp: (req: IncomingMessage, res: ServerResponse) => ui.handle(req, res) } : {}),
       home,
       mode: folders.length ? 'folders' : 'registry',
       host: parsed.values.host,
@@ -77,6 +82,7 @@ export async function serve(args: string[], usage: string): Promise<number> {
   if (service.notice) process.stderr.write(`berth: warning: ${service.notice}\n`);
   if (service.control) {
     process.stdout.write(`Control API on ${service.control.url} (token in ${homeFile(home, 'token')}); try \`npx berth ls\` in another terminal.\n`);
+    if (ui) process.stdout.write('The web dashboard is on the same port: `npx berth dashboard` prints its address (with the token).\n');
   }
 
   if (folders.length) {
