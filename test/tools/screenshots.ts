@@ -13,7 +13,7 @@ const TRAFFIC_SECONDS = Number(process.env.BERTH_SCREENSHOT_SECONDS ?? 45);
 
 async function addApps(desk: Desk): Promise<void> {
   const shop = await desk.fixture('desktop-demo', 'shop');
-  await writeFile(path.join(shop, 'berth.yml'), '# Two workers behind shop.localhost\nnodeProcessCountPerApplication: 2\nloadBalancing: leastBusy\n');
+  await writeFile(path.join(shop, 'berth.yml'), '# Two workers behind shop.localhost\nnodeProcessCountPerApplication: 2\nloadBalancing: leastBusy\ndebuggerPortRange: 7310-7390\n');
   const api = await desk.fixture('counter', 'api');
   const billing = await desk.fixture('crash-on-start', 'billing');
   for (const folder of [shop, api, billing]) await desk.service.engine.addApp(folder).catch(() => undefined);
