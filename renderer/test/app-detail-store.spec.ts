@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { HISTORY_MAX, useAppDetail } from '../src/stores/app-detail.js';
 import { FakeEngine, until } from './fake-engine.js';
 import { connected } from './setup.js';
@@ -28,6 +28,7 @@ describe('app detail store', () => {
     expect(store.detail!.workerList[0]!.memory!.rss).toBe(30);
     expect(store.detail!.workerList[0]!.totalRequests).toBe(99);
     expect(store.detail!.requestsPerSecond).toBe(5);
+    store.close();
   });
 
   it('keeps at most 10 minutes per worker and forgets workers that are gone', async () => {
@@ -41,5 +42,26 @@ describe('app detail store', () => {
     expect(store.series.get(5)!.samples.length).toBe(HISTORY_MAX);
     store.onMetrics({ t: base + 9999, apps: [{ app: 'shop', sample: app, workers: [{ pid: 6, slot: 0, generation: 2, sample: sample(base + 9999, 1) }] }] });
     expect([...store.series.keys()]).toEqual([6]);
+    store.close();
+  });
+
+  it('refetches the snapshot every few seconds while open (the leak hint changes without an event)', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      let gets = 0;
+      const engine = new FakeEngine().on('apps.get', () => (gets++, detail())).on('metrics.history', ({ app }) => ({ app, samples: [], workers: [] }));
+      await connected(engine);
+      const store = useAppDetail();
+      await store.open('shop');
+      const before = gets;
+      vi.advanceTimersByTime(5000);
+      await until(() => gets === before + 1);
+      store.close();
+      vi.advanceTimersByTime(20_000);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(gets).toBe(before + 1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

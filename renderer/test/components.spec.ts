@@ -241,7 +241,7 @@ describe('small parts', () => {
     const now = Date.now();
     const samples = [0, 1, 2].map((i) => ({ t: now - (2 - i) * 1000, rss: (40 + i) * 1048576, heapUsed: (8 + i) * 1048576, heapTotal: 1, external: 0, cpuPercent: 0, eventLoopP50: 0, eventLoopP99: 0, activeRequests: 0, requestsPerSecond: 0, totalRequests: 0, status4xx: 0, status5xx: 0, latencyP50: 0, latencyP99: 0 }));
     const chart = mount(MemoryChart, { props: { worker: leaking, samples } });
-    expect(chart.text()).toMatch(/Heap still growing after garbage collection \(35%\)/);
+    expect(chart.text()).toMatch(/The heap keeps growing after garbage collection \(\+35% over the last 5\): a possible leak/);
     expect(chart.get('path.line.rss').attributes('d')).toMatch(/^M[\d.]+,[\d.]+L/);
     expect(chart.get('svg').attributes('aria-label')).toBe('Worker 77: 42.0 MB resident, 10.0 MB heap used');
   });

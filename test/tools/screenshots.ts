@@ -13,7 +13,7 @@ const TRAFFIC_SECONDS = Number(process.env.BERTH_SCREENSHOT_SECONDS ?? 45);
 
 async function addApps(desk: Desk): Promise<void> {
   const shop = await desk.fixture('desktop-demo', 'shop');
-  await writeFile(path.join(shop, 'berth.yml'), '# Two workers behind shop.localhost\nnodeProcessCountPerApplication: 2\nloadBalancing: leastBusy\ndebuggerPortRange: 7310-7390\n');
+  await writeFile(path.join(shop, 'berth.yml'), '# Two workers behind shop.localhost\nnodeProcessCountPerApplication: 2\nloadBalancing: leastBusy\ndebuggerPortRange: 7310-7390\n# The demo collects garbage after each /leak?gc, so the leak hint shows within a minute\nnodeProcessCommandLine: node --expose-gc\n');
   const api = await desk.fixture('counter', 'api');
   const billing = await desk.fixture('crash-on-start', 'billing');
   for (const folder of [shop, api, billing]) await desk.service.engine.addApp(folder).catch(() => undefined);
@@ -28,8 +28,10 @@ async function traffic(desk: Desk, seconds: number): Promise<void> {
     await desk.request('shop', paths[i % paths.length]).catch(() => undefined);
     if (i % 3 === 0) await desk.request('api', '/status').catch(() => undefined);
     if (i % 40 === 0) await desk.request('shop', '/error?text=payment%20provider%20timed%20out').catch(() => undefined);
-    // The shop keeps a little more memory every few seconds: the charts climb, as a leak would.
-    if (i % 25 === 0) await desk.request('shop', '/grow?mb=3').catch(() => undefined);
+    // The shop keeps a little more memory every few seconds: the charts climb, as a leak would (and the heap after
+    // each garbage collection rises: the leak hint).
+    if (i % 40 === 0) await desk.request('shop', '/grow?mb=2').catch(() => undefined);
+    if (i % 40 === 0) await desk.request('shop', '/leak?gc&n=20000').catch(() => undefined);
     await new Promise((r) => setTimeout(r, 60));
   }
 }

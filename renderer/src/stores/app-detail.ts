@@ -16,6 +16,7 @@ import type { EngineEvent } from '../../../core/events.js';
 export const HISTORY_MAX = 600;
 export const HISTORY_WINDOW_MS = HISTORY_MAX * 1000;
 const REFRESH_DEBOUNCE_MS = 150;
+const POLL_MS = 5000;
 
 export interface WorkerSeries {
   pid: number;
@@ -46,8 +47,16 @@ export const useAppDetail = defineStore('app-detail', () => {
     });
   }
 
+  /**
+   * Some facts change without an event (uptime is computed here, but the leak hint follows garbage collections):
+   * while an app is shown its snapshot is refetched every few seconds.
+   */
+  let pollTimer: ReturnType<typeof setInterval> | undefined;
+
   async function open(app: string): Promise<void> {
     attach();
+    clearInterval(pollTimer);
+    pollTimer = setInterval(() => void reload(), POLL_MS);
     if (name.value !== app) {
       name.value = app;
       detail.value = null;
@@ -57,6 +66,8 @@ export const useAppDetail = defineStore('app-detail', () => {
   }
 
   function close(): void {
+    clearInterval(pollTimer);
+    pollTimer = undefined;
     name.value = null;
     detail.value = null;
     series.value = new Map();
