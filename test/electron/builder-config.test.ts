@@ -100,7 +100,14 @@ describe('installer configuration', () => {
       }
       // The node_modules are the production dependencies and what they need, per the lockfile: nothing marked dev.
       const lock = JSON.parse(await readFile(path.join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
-      const packed = new Set(files.filter((f) => f.startsWith('/node_modules/')).map((f) => f.split('/').slice(0, f.split('/')[2]!.startsWith('@') ? 4 : 3).join('/').slice(1)));
+      // A package is node_modules/<name> or node_modules/@scope/<name>; the bare @scope folder is listed too, and skipped.
+      const packed = new Set(
+        files
+          .filter((f) => f.startsWith('/node_modules/'))
+          .map((f) => f.split('/'))
+          .filter((parts) => !parts[2]!.startsWith('@') || parts.length >= 4)
+          .map((parts) => parts.slice(1, parts[2]!.startsWith('@') ? 4 : 3).join('/')),
+      );
       assert.ok(packed.has('node_modules/ws') && packed.has('node_modules/yaml') && packed.has('node_modules/chokidar'), [...packed].join(' '));
       for (const module of packed) {
         assert.ok(lock.packages[module], `${module} is not in the lockfile`);
