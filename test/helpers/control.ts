@@ -5,6 +5,7 @@ import { ControlClient, type ConnectOptions } from '../../core/control/client.js
 import { readToken } from '../../core/control/token.js';
 import { startService, type Service, type ServiceOptions } from '../../core/control/service.js';
 import type { EngineEvent } from '../../core/events.js';
+import { EventRecorder } from './events.js';
 import { REPO } from './paths.js';
 
 export interface TestService {
@@ -28,8 +29,7 @@ export async function startTestService(
   options: { mode?: 'registry' | 'folders'; watchFiles?: boolean; allowedOrigins?: string[]; home?: string; serveHttp?: ServiceOptions['serveHttp'] } = {},
 ): Promise<TestService> {
   const home = options.home ?? (await mkdtemp(path.join(os.tmpdir(), 'berth-home-')));
-  const events: EngineEvent[] = [];
-  const waiters = new Set<{ match: (e: EngineEvent) => boolean; resolve: (e: EngineEvent) => void }>();
+  const recorder = new EventRecorder();
   const internalErrors: unknown[] = [];
   const service = await startService({
     home,
@@ -40,16 +40,7 @@ export async function startTestService(
     ...(options.watchFiles !== undefined ? { watchFiles: options.watchFiles } : {}),
     ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
     ...(options.serveHttp ? { serveHttp: options.serveHttp } : {}),
-    attach: (engine) =>
-      engine.on('event', (e) => {
-        events.push(e);
-        for (const w of waiters) {
-          if (w.match(e)) {
-            waiters.delete(w);
-            w.resolve(e);
-          }
-        }
-      }),
+    attach: (engine) => engine.on('event', recorder.record),
     onInternalError: (error) => internalErrors.push(error),
   });
   const token = (await readToken(home))!;
@@ -60,25 +51,8 @@ export async function startTestService(
     home,
     url,
     token,
-    events,
-    waitFor(match, timeoutMs = 15_000) {
-      const seen = events.find(match);
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const waiter = {
-          match,
-          resolve: (e: EngineEvent) => {
-            clearTimeout(timer);
-            resolve(e);
-          },
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(waiter);
-          reject(new Error(`timed out waiting for an event; events so far: ${JSON.stringify(events.map((x) => x.type))}`));
-        }, timeoutMs);
-        waiters.add(waiter);
-      });
-    },
+    events: recorder.events,
+    waitFor: (match, timeoutMs) => recorder.waitFor(match, timeoutMs),
     async connect(overrides = {}) {
       const client = await ControlClient.connect({ url, token, ...overrides });
       clients.push(client);

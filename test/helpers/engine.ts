@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { Engine } from '../../core/engine.js';
+import { EventRecorder } from './events.js';
 import { REPO } from './paths.js';
 import type { EngineEvent } from '../../core/events.js';
 import type { App } from '../../core/app/app.js';
@@ -20,40 +21,14 @@ export interface TestEngine {
  */
 export async function startEngine(env: NodeJS.ProcessEnv = {}, options: { watchFiles?: boolean } = {}): Promise<TestEngine> {
   const engine = new Engine({ host: '127.0.0.1', port: 0, env: { ...process.env, NODE_PATH: path.join(REPO, 'node_modules'), ...env }, ...options });
-  const events: EngineEvent[] = [];
-  const waiters = new Set<{ match: (e: EngineEvent) => boolean; resolve: (e: EngineEvent) => void }>();
-  engine.on('event', (e) => {
-    events.push(e);
-    for (const w of waiters) {
-      if (w.match(e)) {
-        waiters.delete(w);
-        w.resolve(e);
-      }
-    }
-  });
+  const recorder = new EventRecorder();
+  engine.on('event', recorder.record);
   await engine.start();
   return {
     engine,
     port: engine.port,
-    events,
-    waitFor(match, timeoutMs = 15_000) {
-      const seen = events.find(match);
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const waiter = {
-          match,
-          resolve: (e: EngineEvent) => {
-            clearTimeout(timer);
-            resolve(e);
-          },
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(waiter);
-          reject(new Error(`timed out waiting for an event; events so far: ${JSON.stringify(events.map((x) => x.type))}`));
-        }, timeoutMs);
-        waiters.add(waiter);
-      });
-    },
+    events: recorder.events,
+    waitFor: (match, timeoutMs) => recorder.waitFor(match, timeoutMs),
     stop: () => engine.stop(2000),
   };
 }
