@@ -5,7 +5,7 @@
  * is what keeps the proxy cheap per request (see docs/PERFORMANCE.md).
  */
 import net from 'node:net';
-import { ChunkedScanner, HEAD_END, HttpParseError, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http-parse.js';
+import { ChunkedScanner, findHeadEnd, HEAD_END, HttpParseError, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http-parse.js';
 import { htmlResponse, renderErrorPage, renderUnknownHostPage, REASONS, type ErrorPage, type HostedApp } from './pages.js';
 import type { Readable } from 'node:stream';
 import type { Worker } from '../worker/worker.js';
@@ -272,7 +272,7 @@ class ClientConnection {
     // RFC 9112 §2.2: ignore empty lines before a request line.
     let start = 0;
     while (start + 1 < buf.length && buf[start] === 13 && buf[start + 1] === 10) start += 2;
-    const end = buf.indexOf(HEAD_END, start);
+    const end = findHeadEnd(buf, start);
     if (end === -1) {
       if (buf.length - start > HARD_HEAD_LIMIT) this.reject(431, 'The request headers are too large.');
       return;

@@ -49,12 +49,51 @@ export interface ResponseHead {
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+/** TOKEN_CHAR[c] is 1 when the byte `c` may appear in a token (RFC 9110 §5.6.2): header names, methods, codings. */
+const TOKEN_CHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TOKEN_CHAR[c.charCodeAt(0)] = 1;
+
+/** Control characters (RFC 5234 CTL: 0-31 and 127). HTAB is the only one a header value may hold. */
+function isControl(c: number): boolean {
+  return c < 32 || c === 127;
+}
+
+/** Why a control character makes a head unreadable, in words a log reader understands. */
+function controlCharError(c: number, where: string): HttpParseError {
+  if (c === 10) return new HttpParseError(400, `A bare LF in the ${where}: HTTP lines end with CRLF`);
+  if (c === 13) return new HttpParseError(400, `A bare CR in the ${where}`);
+  if (c === 0) return new HttpParseError(400, `A NUL byte in the ${where}`);
+  return new HttpParseError(400, `Control character 0x${c.toString(16).padStart(2, '0')} in the ${where}`);
+}
+
+/**
+ * Where a request head ends in `buf` (the index of its CRLF CRLF), or -1 while it is incomplete. Every LF met on the
+ * way must follow a CR: at a bare LF the "head" is cut just past it, so that parseRequestHead refuses it at once
+ * (RFC 9112 §2.2) instead of the connection waiting for a CRLF CRLF that may never come.
+ */
+export function findHeadEnd(buf: Buffer, start: number): number {
+  let lf = buf.indexOf(10, start);
+  while (lf !== -1) {
+    if (lf === start || buf[lf - 1] !== 13) return lf + 1;
+    if (lf - 3 >= start && buf[lf - 2] === 10 && buf[lf - 3] === 13) return lf - 3;
+    lf = buf.indexOf(10, lf + 1);
+  }
+  return -1;
+}
+
+/** The value between `from` and `to` without its optional whitespace (SP/HTAB only: `trim()` would also eat U+00A0). */
+function fieldValue(text: string, from: number, to: number): string {
+  while (from < to && (text.charCodeAt(from) === 32 || text.charCodeAt(from) === 9)) from++;
+  while (to > from && (text.charCodeAt(to - 1) === 32 || text.charCodeAt(to - 1) === 9)) to--;
+  return text.slice(from, to);
+}
+
 /** Splits a comma list into lower-case tokens, calling `seen` for each (for Connection and Transfer-Encoding). */
 function eachToken(value: string, seen: (token: string) => void): void {
   let start = 0;
   for (let i = 0; i <= value.length; i++) {
     if (i === value.length || value.charCodeAt(i) === 44 /* , */) {
-      const token = value.slice(start, i).trim().toLowerCase();
+      const token = fieldValue(value, start, i).toLowerCase();
       if (token) seen(token);
       start = i + 1;
     }
@@ -76,6 +115,10 @@ export function parseRequestHead(text: string): RequestHead {
   let lineEnd = text.indexOf('\r\n');
   if (lineEnd === -1) lineEnd = text.length;
   const requestLine = text.slice(0, lineEnd);
+  for (let i = 0; i < lineEnd; i++) {
+    const c = text.charCodeAt(i);
+    if (isControl(c)) throw controlCharError(c, 'request line');
+  }
   const sp1 = requestLine.indexOf(' ');
   const sp2 = requestLine.lastIndexOf(' ');
   if (sp1 <= 0 || sp2 === sp1) throw new HttpParseError(400, 'Malformed request line');
@@ -114,8 +157,18 @@ export function parseRequestHead(text: string): RequestHead {
     if (first === 32 || first === 9) throw new HttpParseError(400, 'Folded header lines are not allowed');
     const colon = text.indexOf(':', pos);
     if (colon === -1 || colon > end || colon === pos) throw new HttpParseError(400, 'Malformed header line');
+    const last = text.charCodeAt(colon - 1);
+    if (last === 32 || last === 9) throw new HttpParseError(400, 'Whitespace before a colon in a header');
+    for (let i = pos; i < colon; i++) {
+      const c = text.charCodeAt(i);
+      if (TOKEN_CHAR[c] !== 1) throw isControl(c) ? controlCharError(c, 'header name') : new HttpParseError(400, `Invalid character "${text[i]}" in a header name`);
+    }
+    for (let i = colon + 1; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if (isControl(c) && c !== 9) throw controlCharError(c, `value of header ${text.slice(pos, colon)}`);
+    }
     const name = text.slice(pos, colon);
-    const value = text.slice(colon + 1, end).trim();
+    const value = fieldValue(text, colon + 1, end);
     switch (name.length) {
       case 4:
         if (name.toLowerCase() === 'host') {
@@ -153,14 +206,16 @@ export function parseRequestHead(text: string): RequestHead {
       const lower = name.toLowerCase();
       if (lower.startsWith('x-iisnode-') || lower.startsWith('x-forwarded-') || lower === 'x-original-url') head.hasSensitiveHeaders = true;
     }
-    const last = name.charCodeAt(name.length - 1);
-    if (last === 32 || last === 9) throw new HttpParseError(400, 'Whitespace before a colon in a header');
     pos = end + 2;
   }
 
   if (transferEncoding !== undefined) {
     let last = '';
-    eachToken(transferEncoding, (token) => (last = token));
+    eachToken(transferEncoding, (token) => {
+      // Only SP/HTAB may surround a coding: "chunked\xa0" is read as chunked by some servers and not by others.
+      if (!TOKEN.test(token)) throw new HttpParseError(400, `Invalid Transfer-Encoding "${transferEncoding}"`);
+      last = token;
+    });
     if (last !== 'chunked') throw new HttpParseError(501, `Unsupported Transfer-Encoding "${transferEncoding}"`);
     // A request with both framings is how requests get smuggled past proxies: refuse it.
     if (head.contentLength !== -1) throw new HttpParseError(400, 'Both Transfer-Encoding and Content-Length');
@@ -238,6 +293,7 @@ const enum ChunkState {
   DataLf,
   TrailerStart,
   TrailerLine,
+  TrailerLf,
   EndLf,
   Done,
 }
@@ -275,9 +331,13 @@ export class ChunkedScanner {
           else throw new HttpParseError(400, 'Malformed chunk size');
           break;
         }
-        case ChunkState.Extension:
-          if (buf[i] === 13) this.state = ChunkState.SizeLf;
+        case ChunkState.Extension: {
+          // Extensions are ignored, but a bare LF or NUL in one would end the line for some parsers and not others.
+          const c = buf[i]!;
+          if (c === 13) this.state = ChunkState.SizeLf;
+          else if (isControl(c) && c !== 9) throw new HttpParseError(400, 'Control character in a chunk extension');
           break;
+        }
         case ChunkState.SizeLf:
           if (buf[i] !== 10) throw new HttpParseError(400, 'Malformed chunk size line');
           if (this.size === 0) this.state = ChunkState.TrailerStart;
@@ -294,10 +354,19 @@ export class ChunkedScanner {
           this.size = 0;
           break;
         case ChunkState.TrailerStart:
+          if (buf[i] === 10) throw new HttpParseError(400, 'A bare LF in the chunked trailer');
           this.state = buf[i] === 13 ? ChunkState.EndLf : ChunkState.TrailerLine;
           break;
-        case ChunkState.TrailerLine:
-          if (buf[i] === 10) this.state = ChunkState.TrailerStart;
+        case ChunkState.TrailerLine: {
+          // Trailer fields follow the header rules: CRLF line ends, no control characters but HTAB.
+          const c = buf[i]!;
+          if (c === 13) this.state = ChunkState.TrailerLf;
+          else if (isControl(c) && c !== 9) throw new HttpParseError(400, c === 10 ? 'A bare LF in the chunked trailer' : 'Control character in the chunked trailer');
+          break;
+        }
+        case ChunkState.TrailerLf:
+          if (buf[i] !== 10) throw new HttpParseError(400, 'A bare CR in the chunked trailer');
+          this.state = ChunkState.TrailerStart;
           break;
         case ChunkState.EndLf:
           if (buf[i] !== 10) throw new HttpParseError(400, 'Malformed end of chunked body');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ChunkedScanner, HEAD_END, HttpParseError, parseRequestHead, parseResponseHead } from '../../core/proxy/http-parse.js';
+import { ChunkedScanner, findHeadEnd, HEAD_END, HttpParseError, parseRequestHead, parseResponseHead } from '../../core/proxy/http-parse.js';
 
 /** A request head from lines (joined with CRLF, without the final blank line). */
 function req(...lines: string[]): string {
@@ -233,6 +233,71 @@ describe('parseRequestHead: header syntax', () => {
   });
 });
 
+describe('parseRequestHead: strict RFC 9112 syntax (issue 16)', () => {
+  test('a bare LF anywhere in the head is 400', () => {
+    for (const text of ['GET / HTTP/1.1\nHost: a', 'GET / HTTP/1.1\r\nHost: a\nX: y', 'GET / HTTP/1.1\r\nX: a\nb', '\n', 'GET /\n HTTP/1.1']) {
+      const error = parseError(() => parseRequestHead(text));
+      assert.equal(error.status, 400, JSON.stringify(text));
+    }
+    assert.match(parseError(() => parseRequestHead('GET / HTTP/1.1\r\nHost: a\nX: y')).message, /bare LF/);
+  });
+
+  test('CR, NUL and other control characters in a header value are 400; HTAB is allowed', () => {
+    for (const c of ['\r', '\0', '\x01', '\x0b', '\x0c', '\x1b', '\x1f', '\x7f']) {
+      assert.equal(status(() => parseRequestHead(req('GET / HTTP/1.1', 'Host: a', `X-Test: a${c}b`))), 400, JSON.stringify(c));
+    }
+    assert.equal(parseRequestHead(req('GET / HTTP/1.1', 'Host: a', 'X-Test: a\tb')).host, 'a');
+    assert.match(parseError(() => parseRequestHead(req('GET / HTTP/1.1', 'X-Test: a\0b'))).message, /NUL byte in the value of header X-Test/);
+  });
+
+  test('obs-text (bytes 0x80-0xFF) in a value is allowed', () => {
+    assert.equal(parseRequestHead(req('GET / HTTP/1.1', 'Host: a', 'X-Name: caf\xe9 \xa0x')).host, 'a');
+  });
+
+  test('a header name that is not a token is 400', () => {
+    for (const name of ['X\x01Y', 'X\0', 'X(Y)', 'X"Y', 'X/Y', 'X@Y', 'X[Y]', 'X{Y}', 'X\xe9', 'X=Y', 'X,Y', 'X;Y', 'X\\Y', 'X\x7f']) {
+      assert.equal(status(() => parseRequestHead(req('GET / HTTP/1.1', 'Host: a', `${name}: v`))), 400, JSON.stringify(name));
+    }
+    assert.equal(parseRequestHead(req('GET / HTTP/1.1', "X!#$%&'*+-.^_`|~09az: v", 'Host: a')).host, 'a');
+  });
+
+  test('control characters in the request line are 400, never 501', () => {
+    for (const line of ['GET /\0 HTTP/1.1', 'GET /\x7f HTTP/1.1', 'GET / HTTP/1.1\r', 'GET\t/ HTTP/1.1', 'GET /a\x1bb HTTP/1.1']) {
+      assert.equal(status(() => parseRequestHead(req(line, 'Host: a'))), 400, JSON.stringify(line));
+    }
+  });
+
+  test('whitespace other than SP/HTAB around a Transfer-Encoding coding is 400', () => {
+    for (const value of ['chunked\xa0', '\xa0chunked', 'chun ked', 'gzip\xa0, chunked', 'chunked\x0b']) {
+      assert.equal(status(() => parseRequestHead(req('POST / HTTP/1.1', 'Host: a', `Transfer-Encoding: ${value}`))), 400, JSON.stringify(value));
+    }
+    assert.equal(parseRequestHead(req('POST / HTTP/1.1', 'Host: a', 'Transfer-Encoding: \t gzip ,\tchunked \t')).chunked, true);
+  });
+
+  test('U+00A0 around a value is part of it (only SP/HTAB are trimmed)', () => {
+    assert.equal(parseRequestHead(req('GET / HTTP/1.1', 'Host: \xa0a ')).host, '\xa0a');
+  });
+});
+
+describe('findHeadEnd', () => {
+  const buf = (s: string) => Buffer.from(s, 'latin1');
+  test('finds the CRLF CRLF, or -1 while the head is incomplete', () => {
+    assert.equal(findHeadEnd(buf('GET / HTTP/1.1\r\nHost: a\r\n\r\nbody'), 0), 23);
+    assert.equal(findHeadEnd(buf('GET / HTTP/1.1\r\nHost: a\r\n'), 0), -1);
+    assert.equal(findHeadEnd(buf('GET / HTTP/1.1\r'), 0), -1);
+    assert.equal(findHeadEnd(buf('xxGET / HTTP/1.1\r\n\r\n'), 2), 16);
+  });
+
+  test('a bare LF ends the head just past it, so the parser refuses it without waiting for more', () => {
+    for (const text of ['\n', '\n\n\n\n', 'GET / HTTP/1.1\n', 'GET / HTTP/1.1\r\nHost: a\n\n', 'GET / HTTP/1.1\r\n\nHost: a\r\n\r\n']) {
+      const b = buf(text);
+      const end = findHeadEnd(b, 0);
+      assert.ok(end > 0, JSON.stringify(text));
+      assert.equal(status(() => parseRequestHead(b.toString('latin1', 0, end))), 400, JSON.stringify(text));
+    }
+  });
+});
+
 describe('parseResponseHead', () => {
   test('status and Content-Length', () => {
     assert.deepEqual(parseResponseHead('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5'), {
@@ -403,6 +468,12 @@ describe('ChunkedScanner', () => {
     ['data followed by CR without LF', '5\r\nhello\rX'],
     ['a size over 15 hex digits', '1234567890abcdef0\r\n'],
     ['a final CR without LF', '0\r\n\rX'],
+    ['a bare LF in a chunk extension', '5;a\nb\r\nhello\r\n0\r\n\r\n'],
+    ['a NUL in a chunk extension', '5;a\0b\r\nhello\r\n0\r\n\r\n'],
+    ['a bare LF ending a trailer line', '0\r\nX: y\n\r\n'],
+    ['a bare LF as the end of the trailer', '0\r\n\n'],
+    ['a control character in a trailer', '0\r\nX: a\x01b\r\n\r\n'],
+    ['a bare CR in a trailer', '0\r\nX: a\rb\r\n\r\n'],
   ];
   for (const [name, body] of malformed) {
     test(`malformed framing throws 400: ${name}`, () => {
