@@ -27,7 +27,6 @@ function runStep(name: string, args: string[], env: NodeJS.ProcessEnv = {}): Pro
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
       for (const line of lines) {
-        // eslint-disable-next-line no-control-regex
         const match = SUMMARY.exec(line.replace(/\x1b\[[0-9;]*m/g, ''));
         if (match) last = { passed: Number(match[1]), failed: Number(match[2]) };
       }

@@ -237,7 +237,7 @@ export async function serveStaticRequest(req: StaticFolderRequest): Promise<Stat
   const p = platform === 'win32' ? path.win32 : path.posix;
   const target = segments.length ? p.join(req.root, ...segments) : p.normalize(req.root);
   const mime = req.mimeTypes ?? new Map(Object.entries(DEFAULT_MIME_TYPES));
-  let kind: 'file' | 'directory' | 'none' = 'none';
+  let kind: 'file' | 'directory' | 'none';
   try {
     const st = await stat(target);
     kind = st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'none';

@@ -1,4 +1,4 @@
-import { mount, flushPromises } from '@vue/test-utils';
+import { mount } from '@vue/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import App from '../src/App.vue';
 import DebugPanel from '../src/views/DebugPanel.vue';

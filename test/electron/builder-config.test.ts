@@ -23,7 +23,10 @@ const { validateConfiguration } = requireBuilder('app-builder-lib/out/util/confi
 const asar = createRequire(requireBuilder.resolve('app-builder-lib'))('@electron/asar') as { listPackage(file: string, options?: unknown): string[] };
 const quietLogger = { isEnabled: false, add: () => undefined };
 
+// The YAML's shape is what these tests check, so it is read untyped.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function config(): Promise<Record<string, any>> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   return parse(await readFile(CONFIG, 'utf8')) as Record<string, any>;
 }
 

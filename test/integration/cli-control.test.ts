@@ -130,7 +130,7 @@ describe('berth commands against a running engine', () => {
       const status = await berth(['status']);
       ok(status, /control API\s+ws:\/\/127\.0\.0\.1:\d+\/control/);
       assert.match(status.stdout, /app\s+state\s+workers\s+memory\s+cpu\s+req\/s\s+active\s+restarts\nshop\s+running\s+1\/1\s+\d+(\.\d)? MB/);
-      assert.match(status.stdout, /shop workers:\n  pid \d+\s+ready\s+up \d+s\s+\d+(\.\d)? MB\s+heap/);
+      assert.match(status.stdout, /shop workers:\n {2}pid \d+\s+ready\s+up \d+s\s+\d+(\.\d)? MB\s+heap/);
       const statusJson = JSON.parse((await berth(['status', '--json'])).stdout) as { engine: { mode: string; pid: number }; apps: { name: string; workerList: unknown[] }[] };
       assert.equal(statusJson.engine.mode, 'registry');
       assert.equal(statusJson.engine.pid, served.child.pid);

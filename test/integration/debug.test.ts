@@ -34,6 +34,8 @@ async function inspector(url: string) {
   return {
     events,
     send: (method: string, params: Record<string, unknown> = {}) =>
+      // A DevTools-protocol result's shape depends on the method called.
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
       new Promise<any>((resolve) => {
         const n = ++id;
         waiting.set(n, resolve);

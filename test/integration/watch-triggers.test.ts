@@ -4,7 +4,6 @@
  * 1.5 s after the debounce window.
  */
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEBOUNCE_MS, QUIET_MS, watchApp } from '../helpers/watch.js';

@@ -122,7 +122,7 @@ describe('EventPrinter: app errors and other events', () => {
     const stderr = Array.from({ length: 15 }, (_, i) => `line ${i + 1}`).join('\r\n') + '\r\n\r\n';
     print({ type: 'app-error', app: 'shop', title: 'Crash loop', detail: 'Stopped restarting.', stderr });
     const text = err.join('');
-    assert.match(text, /^\[shop\] error: Crash loop\n    Stopped restarting\.\n  last stderr output:\n/);
+    assert.match(text, /^\[shop\] error: Crash loop\n {4}Stopped restarting\.\n {2}last stderr output:\n/);
     assert.ok(!text.includes('| line 5\n'));
     for (let i = 6; i <= 15; i++) assert.ok(text.includes(`    | line ${i}\n`), `line ${i}`);
   });

@@ -40,7 +40,7 @@ export function getStatus(url: string, timeoutMs: number): Promise<number> {
  */
 export async function waitForOk(url: string, proc: ManagedProcess, timeoutMs = 20_000, intervalMs = 10): Promise<number> {
   const deadline = performance.now() + timeoutMs;
-  let last = 'no attempt yet';
+  let last: string;
   for (;;) {
     if (proc.hasExited) throw new Error(`${proc.describeExit()}\n  (while waiting for ${url} to answer 200)`);
     try {

@@ -102,7 +102,7 @@ async function floodUnderBerth(keepAll: boolean, options: BenchOptions): Promise
         const writtenBefore = writtenBytes(pid);
         const peak = trackPeakRss(pid);
         let done = Number.NaN;
-        let peakRss = Number.NaN;
+        let peakRss: number;
         let logBytes = 0;
         let result: FloodResult;
         try {
