@@ -43,9 +43,14 @@ export function workerSpawnOptions(platform: Platform): { detached: boolean; win
 /**
  * How to kill a worker and everything it started. Windows has no process groups to signal: taskkill walks the
  * tree. Elsewhere the worker leads its own process group, so one signal to the group reaches every descendant.
+ * `taskkill` is the program (and leading arguments) to run on Windows; tests replace it to act out its failures.
  */
-export function treeKillPlan(platform: Platform, pid: number): { command: string; args: string[] } | { signalGroup: number } {
-  if (platform === 'win32') return { command: 'taskkill', args: ['/pid', String(pid), '/T', '/F'] };
+export function treeKillPlan(
+  platform: Platform,
+  pid: number,
+  taskkill: readonly string[] = ['taskkill'],
+): { command: string; args: string[] } | { signalGroup: number } {
+  if (platform === 'win32') return { command: taskkill[0]!, args: [...taskkill.slice(1), '/pid', String(pid), '/T', '/F'] };
   return { signalGroup: pid };
 }
 

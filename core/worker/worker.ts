@@ -18,6 +18,12 @@ export const STDERR_TAIL_BYTES = 64 * 1024;
 /** How long an exited worker's output pipes may take to deliver their last bytes. */
 const STDIO_DRAIN_MS = 500;
 
+/**
+ * How long a killed worker may take to exit before `stop()` gives up on it and says so. A kill can fail (taskkill
+ * refused, a process Windows will not end): stop() must end anyway, or the engine's stop/remove never would.
+ */
+export const KILL_DEADLINE_MS = 10_000;
+
 export type WorkerState = 'starting' | 'ready' | 'stopping' | 'exited';
 
 export interface WorkerSpec {
@@ -36,6 +42,10 @@ export interface WorkerSpec {
   logs?: AppLogCapture;
   /** Node flags Berth adds (the inspector for a debug worker), before the bootstrap and the entry. */
   nodeFlags?: readonly string[];
+  /** The program that kills a process tree on Windows: taskkill, unless a test acts out its failures. */
+  taskkill?: readonly string[];
+  /** Overrides KILL_DEADLINE_MS (tests). */
+  killDeadlineMs?: number;
 }
 
 /** What the bootstrap answers after writing a heap snapshot or a CPU profile. */
@@ -54,6 +64,11 @@ export interface WorkerExit {
   /** Why it could not start at all (spawn error), when that is what happened. */
   spawnError?: string;
   uptimeMs: number;
+  /**
+   * Set when stop() gave up: the worker was killed but had not exited by the kill deadline, so it may still be
+   * running. Says what was tried, for the app's log and the user.
+   */
+  notStopped?: string;
 }
 
 /** What the bootstrap reports every second. */
@@ -108,6 +123,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private requestIds = 0;
   private readonly pending = new Map<number, { resolve: (file: WrittenFile) => void; reject: (error: Error) => void }>();
   private killTimer: NodeJS.Timeout | undefined;
+  /** What the last kill attempt reported (taskkill's exit and message), for a stop that gives up. */
+  private killReport = '';
 
   constructor(readonly spec: WorkerSpec) {
     super();
@@ -324,11 +341,23 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   /**
    * Asks the worker to finish in-flight requests and exit (an IPC message: no signal, so it works on Windows), and
-   * kills its process tree if it is still running after `timeoutMs`. Resolves when it has exited.
+   * kills its process tree if it is still running after `timeoutMs`. Resolves when it has exited, or, when even the
+   * kill did not end it within the kill deadline, with `notStopped` saying so: a stop never waits unbounded.
    */
   stop(timeoutMs: number): Promise<WorkerExit> {
     if (this.state === 'exited') return Promise.resolve(this.exitInfo!);
-    const exited = new Promise<WorkerExit>((resolve) => this.once('exit', resolve));
+    const deadlineMs = Math.max(timeoutMs, 0) + (this.spec.killDeadlineMs ?? KILL_DEADLINE_MS);
+    const exited = new Promise<WorkerExit>((resolve) => {
+      const onExit = (exit: WorkerExit) => {
+        clearTimeout(deadline);
+        resolve(exit);
+      };
+      const deadline = setTimeout(() => {
+        this.off('exit', onExit);
+        resolve(this.gaveUp(deadlineMs));
+      }, deadlineMs);
+      this.once('exit', onExit);
+    });
     if (!this.stopRequested) {
       this.stopRequested = true;
       this.state = 'stopping';
@@ -352,7 +381,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.stopRequested = true;
     const pid = this.pid;
     if (pid === undefined || this.state === 'exited') return;
-    const plan = treeKillPlan(this.spec.platform, pid);
+    const plan = treeKillPlan(this.spec.platform, pid, this.spec.taskkill);
     if ('signalGroup' in plan) {
       try {
         process.kill(-plan.signalGroup, 'SIGKILL');
@@ -360,9 +389,33 @@ export class Worker extends EventEmitter<WorkerEvents> {
         this.child?.kill('SIGKILL');
       }
     } else {
-      const killer = spawn(plan.command, plan.args, { stdio: 'ignore', windowsHide: true });
-      killer.on('error', () => this.child?.kill());
+      // taskkill can run and fail (access denied, a tree it cannot walk): then end the worker itself at least
+      // (TerminateProcess); whatever it started may survive, and a stop that still times out says so.
+      const killer = spawn(plan.command, plan.args, { stdio: ['ignore', 'ignore', 'pipe'], windowsHide: true });
+      let message = '';
+      killer.stderr?.on('data', (chunk: Buffer) => (message += chunk.toString('utf8')));
+      const fallBack = (why: string) => {
+        this.killReport = `${plan.command} ${why}${message.trim() ? `: ${message.trim()}` : ''}`;
+        if (this.state !== 'exited') this.child?.kill('SIGKILL');
+      };
+      killer.on('error', (error) => fallBack(`could not run (${error.message})`));
+      killer.on('close', (code) => {
+        if (code !== 0) fallBack(`failed (exit code ${code})`);
+      });
     }
+  }
+
+  /** The exit report of a worker that was killed and still had not exited by the deadline. */
+  private gaveUp(deadlineMs: number): WorkerExit {
+    const tried = this.killReport ? ` (${this.killReport})` : '';
+    return {
+      code: null,
+      signal: null,
+      expected: true,
+      beforeReady: this.state === 'starting',
+      uptimeMs: Date.now() - this.startedAt,
+      notStopped: `worker ${this.pid} did not exit within ${deadlineMs} ms of being asked to stop and killed${tried}; it may still be running`,
+    };
   }
 }
 
