@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { escapeHtml } from '../proxy/pages.js';
+import { classifyFolderError } from '../util/file-in-the-way.js';
 import { INDEX_FILE } from './naming.js';
 import { listLogFiles, type LogFileEntry } from './quota.js';
 
@@ -141,7 +142,7 @@ export class LogIndexUpdater {
     if (!this.dirty) return Promise.resolve();
     this.dirty = false;
     this.running = this.write()
-      .catch((error: NodeJS.ErrnoException) => this.options.onError?.(error))
+      .catch(async (error: NodeJS.ErrnoException) => this.options.onError?.(await classifyFolderError(error, this.dir)))
       .finally(() => {
         this.running = undefined;
         if (this.dirty) this.arm();

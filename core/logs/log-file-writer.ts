@@ -23,6 +23,7 @@
 import { EventEmitter } from 'node:events';
 import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
+import { classifyFolderError } from '../util/file-in-the-way.js';
 import { activeLogFiles, type ActiveLogFiles } from './active-files.js';
 import { logFileName, nextFileStamp, type LogStream } from './naming.js';
 
@@ -260,9 +261,9 @@ export class LogFileWriter extends EventEmitter<LogFileWriterEvents> {
         // Every time, not once: the folder may have been deleted since (a user cleaning up, a test).
         await this.o.fs.mkdir(this.dir);
       } catch (error) {
-        // EEXIST here means a file is where the folder should be: that is a folder problem, not a taken name.
-        const e = error as NodeJS.ErrnoException;
-        this.fault(e.code === 'EEXIST' ? Object.assign(e, { code: 'ENOTDIR' }) : e, 'open', this.dir);
+        // A file where the folder (or one of its parents) should be is ENOTDIR on every platform (Windows says
+        // ENOENT, and EEXIST when the file is the folder itself): that is a folder problem, not a taken name.
+        this.fault(await classifyFolderError(error as NodeJS.ErrnoException, this.dir), 'open', this.dir);
         return false;
       }
       // Registered before it exists, so a purge running meanwhile cannot pick it.
