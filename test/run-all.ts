@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SUMMARY = /^(\d+) passed, (\d+) failed\s*$/;
+const SUMMARY = /^(\d+) passed, (\d+) failed(?:, \d+ skipped)?\s*$/;
 
 interface Outcome {
   passed: number;
