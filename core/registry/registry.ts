@@ -9,6 +9,7 @@
  */
 import { readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
+import { classifyFolderError } from '../util/file-in-the-way.js';
 import { writeFileAtomic } from './atomic-write.js';
 import {
   parseRegistry,
@@ -157,7 +158,8 @@ export class Registry {
       try {
         await writeFileAtomic(this.file, stringifyRegistry({ version: REGISTRY_VERSION, apps: next }), { platform: this.platform });
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
+        // A file where the home folder should be is ENOTDIR on every platform (Windows reports ENOENT).
+        const code = (await classifyFolderError(error as NodeJS.ErrnoException, path.dirname(this.file))).code;
         throw new RegistryError(
           'WRITE_FAILED',
           `Berth could not save its app list to ${this.file} (${code ?? (error as Error).message}); nothing was changed. Check that the folder ${path.dirname(this.file)} is writable.`,

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { request } from '../helpers/http.js';
 import { REPO, tempDir } from '../helpers/paths.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -53,10 +54,11 @@ describe('berth dashboard', () => {
       const match = /^(http:\/\/127\.0\.0\.1:\d+\/)#token=([A-Za-z0-9_-]+)\n$/.exec(run.stdout);
       assert.ok(match, run.stdout);
       assert.match(run.stderr, /keep it to yourself/);
-      const page = await fetch(match[1]!);
+      // node:http rather than fetch(): Wine's build of Node cannot fetch() from loopback (undici's connect fails).
+      const page = await request(Number(new URL(match[1]!).port));
       assert.equal(page.status, 200);
-      assert.match(await page.text(), /<div id="app"><\/div>/);
-      assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+      assert.match(page.body, /<div id="app"><\/div>/);
+      assert.match(String(page.headers['content-security-policy'] ?? ''), /default-src 'none'/);
       // The API behind it still needs the token (the page's files do not carry it).
       const status = await new Promise<number>((resolve, reject) => {
         const req = http.get(`${match[1]}control`, { headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' } });

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { etagFor, neverServedReason, serveStaticFile, serveStaticRequest, type StaticFileRequest, type StaticFolderRequest, type StaticResponse } from '../../core/iis/static.js';
 import { tempDir } from '../helpers/paths.js';
+import { skipUnderWine } from '../helpers/wine.js';
 
 async function bodyText(res: StaticResponse): Promise<string> {
   if (typeof res.body === 'string') return res.body;
@@ -60,8 +61,8 @@ describe('static files', () => {
   });
   after(() => cleanup());
 
-  const file = (name: string, extra: Partial<StaticFileRequest> = {}) => serveStaticFile({ root: site, file: path.join(site, ...name.split('/')), method: 'GET', platform: 'linux', ...extra });
-  const url = (target: string, extra: Partial<StaticFolderRequest> = {}) => serveStaticRequest({ root: site, target, method: 'GET', platform: 'linux', protectedDirs: [path.join(site, 'iisnode')], ...extra });
+  const file = (name: string, extra: Partial<StaticFileRequest> = {}) => serveStaticFile({ root: site, file: path.join(site, ...name.split('/')), method: 'GET', platform: process.platform, ...extra });
+  const url = (target: string, extra: Partial<StaticFolderRequest> = {}) => serveStaticRequest({ root: site, target, method: 'GET', platform: process.platform, protectedDirs: [path.join(site, 'iisnode')], ...extra });
 
   describe('serveStaticFile', () => {
     test('200 with type, length, validators and accept-ranges', async () => {
@@ -166,7 +167,7 @@ describe('static files', () => {
       assert.equal((await file('iisnode/PC-1-stdout-1.txt', { protectedDirs, allowLogFolder: true })).status, 200);
     });
 
-    test('a link that stays inside the site is followed', async () => {
+    test('a link that stays inside the site is followed', { skip: skipUnderWine('symbolic links (symlink() creates nothing)') }, async () => {
       const res = await file('link-in.txt');
       assert.equal(res.status, 200);
       assert.equal(await bodyText(res), CONTENT);

@@ -25,7 +25,8 @@ async function freshHome(): Promise<string> {
   return home;
 }
 
-const entry = (name: string, folder = `/srv/${name}`) => ({ name, folder, enabled: true, overrides: {} });
+// path.resolve: a POSIX-looking folder becomes a full path of this platform (on Windows, on the current drive).
+const entry = (name: string, folder = path.resolve(`/srv/${name}`)) => ({ name, folder, enabled: true, overrides: {} });
 
 describe('Registry file', () => {
   test('a missing file is an empty registry; each change is on disk at once, with nothing half-written left around', async () => {
