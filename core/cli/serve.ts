@@ -120,5 +120,14 @@ export async function serve(args: string[], usage: string): Promise<number> {
       }
     };
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const) process.on(signal, onSignal);
+    // Windows cannot send a console Ctrl+C to one child process, and kill('SIGINT') there is TerminateProcess: a
+    // parent that started `berth serve` with an IPC channel (the tests, on Windows) asks for the same
+    // graceful stop with a message. The channel must not keep Berth alive on its own.
+    if (process.channel) {
+      process.on('message', (message: { berth?: string } | null) => {
+        if (message?.berth === 'interrupt') onSignal();
+      });
+      process.channel.unref();
+    }
   });
 }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { WebSocket } from 'ws';
 import { request } from '../helpers/http.js';
+import { interrupt } from '../helpers/interrupt.js';
 import { copyFixture, REPO, tempDir } from '../helpers/paths.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -55,7 +56,7 @@ test('berth debug on prints attach information that works; snapshot and profile 
     });
   });
   const folder = await copyFixture('behaviours', dir, 'debuggee');
-  const child = spawn(process.execPath, [BERTH, 'serve', folder, '--port', String(port)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BERTH, 'serve', folder, '--port', String(port)], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   let out = '';
   child.stdout!.on('data', (c) => (out += c));
   child.stderr!.on('data', (c) => (out += c));
@@ -92,7 +93,7 @@ test('berth debug on prints attach information that works; snapshot and profile 
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /must be on, off or info/);
   } finally {
-    child.kill('SIGINT');
+    interrupt(child);
     await new Promise((r) => child.on('exit', r));
     await cleanup();
   }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { addRunningApp, startEngine, type TestEngine } from '../helpers/engine.js';
 import { rawRequest, request } from '../helpers/http.js';
+import { interrupt } from '../helpers/interrupt.js';
 import { copyFixture, REPO, tempDir } from '../helpers/paths.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -139,7 +140,7 @@ describe('logs', () => {
     const child = spawn(process.execPath, [path.join(REPO, 'bin', 'berth.js'), 'serve', folder, '--port', String(port), '--follow-logs'], {
       // A Berth home of its own (token, discovery file) instead of the user's.
       env: { ...process.env, BERTH_HOME: path.join(dir, 'berth-home') },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     let out = '';
     child.stdout!.on('data', (c) => (out += c));
@@ -151,7 +152,7 @@ describe('logs', () => {
       await request(port, { host: 'followed.localhost', path: '/error?text=visible' });
       await eventually(() => out.includes(`[followed ${pid}] Request1`) && out.includes(`[followed ${pid}] an error line: visible`), 5000);
     } finally {
-      child.kill('SIGINT');
+      interrupt(child);
       await new Promise((r) => child.on('exit', r));
     }
   });
