@@ -10,6 +10,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { AppSummary } from '../../core/control/protocol.js';
+import { interrupt } from '../helpers/interrupt.js';
 import { request } from '../helpers/http.js';
 import { copyFixture, REPO, tempDir } from '../helpers/paths.js';
 import { eventually } from '../helpers/wait.js';
@@ -64,7 +65,7 @@ interface Served {
 /** `berth serve` with no folders (the remembered apps), until its control API is announced. */
 async function serve(): Promise<Served> {
   const port = await freePort();
-  const child = spawn(process.execPath, [BERTH, 'serve', '--port', String(port)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BERTH, 'serve', '--port', String(port)], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   let text = '';
   child.stdout!.on('data', (c) => (text += c));
   child.stderr!.on('data', (c) => (text += c));
@@ -77,7 +78,7 @@ async function serve(): Promise<Served> {
     output: () => text,
     exited,
     stop: async () => {
-      child.kill('SIGINT');
+      interrupt(child);
       return exited;
     },
   };

@@ -8,6 +8,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from '../helpers/http.js';
+import { interrupt } from '../helpers/interrupt.js';
 import { REPO, tempDir } from '../helpers/paths.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -43,10 +44,10 @@ describe('berth dashboard', () => {
   });
 
   test('berth serve serves the dashboard on its control port; berth dashboard prints its address with the token', { timeout: 60_000 }, async () => {
-    const child = spawn(process.execPath, [BERTH, 'serve', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BERTH, 'serve', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     let text = '';
-    child.stdout.on('data', (c) => (text += c));
-    child.stderr.on('data', (c) => (text += c));
+    child.stdout!.on('data', (c) => (text += c));
+    child.stderr!.on('data', (c) => (text += c));
     try {
       await eventually(() => /npx berth dashboard/.test(text), 15_000);
       const run = await berth(['dashboard']);
@@ -68,7 +69,7 @@ describe('berth dashboard', () => {
       });
       assert.equal(status, 401);
     } finally {
-      child.kill('SIGINT');
+      interrupt(child);
       await new Promise((r) => child.on('exit', r));
     }
   });
