@@ -94,6 +94,8 @@ export interface WorkerEvents {
   metrics: [WorkerMetrics];
   /** Its last active request (or WebSocket) ended. */
   idle: [];
+  /** It was killed and still had not exited by the kill deadline (`notStopped` says what was tried). */
+  'not-stopped': [WorkerExit];
 }
 
 /**
@@ -125,6 +127,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private killTimer: NodeJS.Timeout | undefined;
   /** What the last kill attempt reported (taskkill's exit and message), for a stop that gives up. */
   private killReport = '';
+  private killDeadline: NodeJS.Timeout | undefined;
 
   constructor(readonly spec: WorkerSpec) {
     super();
@@ -223,6 +226,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const beforeReady = this.state === 'starting';
     this.state = 'exited';
     clearTimeout(this.killTimer);
+    clearTimeout(this.killDeadline);
     this.pool.destroyAll();
     for (const pending of this.pending.values()) pending.reject(new Error(`worker ${this.pid} exited`));
     this.pending.clear();
@@ -342,21 +346,18 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /**
    * Asks the worker to finish in-flight requests and exit (an IPC message: no signal, so it works on Windows), and
    * kills its process tree if it is still running after `timeoutMs`. Resolves when it has exited, or, when even the
-   * kill did not end it within the kill deadline, with `notStopped` saying so: a stop never waits unbounded.
+   * kill did not end it within the kill deadline, with `notStopped` saying so: no stop waits unbounded once it kills.
    */
   stop(timeoutMs: number): Promise<WorkerExit> {
     if (this.state === 'exited') return Promise.resolve(this.exitInfo!);
-    const deadlineMs = Math.max(timeoutMs, 0) + (this.spec.killDeadlineMs ?? KILL_DEADLINE_MS);
     const exited = new Promise<WorkerExit>((resolve) => {
-      const onExit = (exit: WorkerExit) => {
-        clearTimeout(deadline);
+      const done = (exit: WorkerExit) => {
+        this.off('exit', done);
+        this.off('not-stopped', done);
         resolve(exit);
       };
-      const deadline = setTimeout(() => {
-        this.off('exit', onExit);
-        resolve(this.gaveUp(deadlineMs));
-      }, deadlineMs);
-      this.once('exit', onExit);
+      this.on('exit', done);
+      this.on('not-stopped', done);
     });
     if (!this.stopRequested) {
       this.stopRequested = true;
@@ -376,11 +377,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
     return exited;
   }
 
-  /** Kills the worker and everything it started, at once. */
+  /** Kills the worker and everything it started, at once; reports 'not-stopped' if it still runs at the deadline. */
   kill(): void {
     this.stopRequested = true;
     const pid = this.pid;
     if (pid === undefined || this.state === 'exited') return;
+    const deadlineMs = this.spec.killDeadlineMs ?? KILL_DEADLINE_MS;
+    this.killDeadline ??= setTimeout(() => this.emit('not-stopped', this.gaveUp(deadlineMs)), deadlineMs);
     const plan = treeKillPlan(this.spec.platform, pid, this.spec.taskkill);
     if ('signalGroup' in plan) {
       try {
@@ -414,7 +417,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       expected: true,
       beforeReady: this.state === 'starting',
       uptimeMs: Date.now() - this.startedAt,
-      notStopped: `worker ${this.pid} did not exit within ${deadlineMs} ms of being asked to stop and killed${tried}; it may still be running`,
+      notStopped: `worker ${this.pid} did not exit within ${deadlineMs} ms of being killed${tried}; it may still be running`,
     };
   }
 }

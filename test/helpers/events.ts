@@ -1,4 +1,5 @@
 import type { EngineEvent } from '../../core/events.js';
+import { PATIENCE } from './wine.js';
 
 /** Records an engine's events and lets a test wait for one (already seen or still to come). */
 export class EventRecorder {
@@ -16,7 +17,7 @@ export class EventRecorder {
     }
   };
 
-  /** Resolves with the first event that matches. */
+  /** Resolves with the first event that matches (the timeout is PATIENCE times longer under Wine). */
   waitFor(match: (e: EngineEvent) => boolean, timeoutMs = 15_000): Promise<EngineEvent> {
     const seen = this.events.find(match);
     if (seen) return Promise.resolve(seen);
@@ -31,7 +32,7 @@ export class EventRecorder {
       const timer = setTimeout(() => {
         this.waiters.delete(waiter);
         reject(new Error(`timed out waiting for an event; events so far: ${JSON.stringify(this.events.map((x) => x.type))}`));
-      }, timeoutMs);
+      }, timeoutMs * PATIENCE);
       this.waiters.add(waiter);
     });
   }

@@ -1,5 +1,8 @@
-/** Polls `check` until it returns a truthy value or the time runs out. */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_000, intervalMs = 50): Promise<T> {
+import { PATIENCE } from './wine.js';
+
+/** Polls `check` until it returns a truthy value or the time runs out (PATIENCE times longer under Wine). */
+export async function eventually<T>(check: () => T | Promise<T>, givenTimeoutMs = 10_000, intervalMs = 50): Promise<T> {
+  const timeoutMs = givenTimeoutMs * PATIENCE;
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

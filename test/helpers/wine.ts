@@ -23,3 +23,10 @@ export const UNDER_WINE = detectWine();
 export function skipUnderWine(reason: string): string | false {
   return UNDER_WINE ? `Wine lacks this: ${reason}` : false;
 }
+
+/**
+ * How many times longer a wait for state may take: under Wine every system call is translated and the lane runs
+ * several test files at once, so a worker that starts in 300 ms on Linux can take seconds. Tests still wait on
+ * events and state, never on time; only their give-up point moves.
+ */
+export const PATIENCE = UNDER_WINE ? 4 : 1;

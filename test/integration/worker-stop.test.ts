@@ -76,7 +76,7 @@ describe('stopping a worker whose tree kill fails', () => {
   test('a kill that ends nothing: stop() gives up at its deadline and says what it could not stop', async () => {
     const worker = await startWorker(INEFFECTIVE_TASKKILL, 1_000);
     const exit = await worker.stop(0);
-    assert.match(exit.notStopped ?? '', new RegExp(`worker ${worker.pid} did not exit within 1000 ms .*may still be running`));
+    assert.match(exit.notStopped ?? '', new RegExp(`worker ${worker.pid} did not exit within 1000 ms of being killed.*may still be running`));
     assert.equal(aliveProcess(worker.pid!), true, 'the kill was meant to leave the worker running');
   });
 });
