@@ -295,6 +295,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
     });
   }
 
+  /** The proxy handed this worker a request (or WebSocket); `requestDone` follows exactly once. */
+  requestStarted(): void {
+    this.active++;
+    this.totalRequests++;
+  }
+
   /** A request (or WebSocket) this worker held is over. */
   requestDone(): void {
     if (--this.active === 0) this.emit('idle');

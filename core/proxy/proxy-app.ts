@@ -1,0 +1,83 @@
+/**
+ * What the front server needs from the apps it routes to, and what an app hands back for one request. The app
+ * side (`core/app/`) implements these; the proxy never imports it.
+ */
+import type { Readable } from 'node:stream';
+import type { Worker } from '../worker/worker.js';
+import type { ClientInfo, ForwardingOptions } from './forwarding.js';
+import type { RequestHead } from './http-parse.js';
+import type { ErrorPage, HostedApp } from './pages.js';
+
+/** Why an app cannot take a request right now. */
+export interface Unavailable extends ErrorPage {
+  unavailable: true;
+  /** Seconds for the Retry-After header of a 503 (default 5). */
+  retryAfter?: number;
+}
+
+/** The worker chosen for a request, and response headers that choice implies (a sticky-session cookie). */
+export interface Dispatch {
+  worker: Worker;
+  setCookie?: string;
+}
+
+/** A response Berth makes itself for a URL it owns on the app's host (diagnostics pages, log files). */
+export interface LocalResponse {
+  status: number;
+  /** A reason phrase other than the standard one (URL Rewrite's CustomResponse). */
+  reason?: string;
+  headers: Record<string, string>;
+  body?: string | Buffer | Readable;
+  /** Close the connection without any answer (URL Rewrite's AbortRequest). */
+  abort?: boolean;
+}
+
+/** Facts about one exchange, for the iisnode-debug header. */
+export interface ExchangeFacts {
+  host: string;
+  connectRetries: number;
+  requestTimeMs: number;
+  totalRequests: number;
+}
+
+/** What the proxy needs from an app. */
+export interface ProxyApp {
+  readonly name: string;
+  readonly maxRequestBufferSize: number;
+  /** Connection attempts to a starting worker, and the delay between them (iisnode's start-up budget). */
+  readonly connectRetries: number;
+  readonly connectRetryDelayMs: number;
+  /** 0: no limit. */
+  readonly requestTimeoutMs: number;
+  readonly forwarding: ForwardingOptions;
+  /** Whether a Berth error page may show details (stderr, advice) to this caller. */
+  showErrorDetails(loopback: boolean): boolean;
+  /**
+   * A response Berth makes itself for this request (possibly after reading files), or undefined to send it to this
+   * app. A promise may also resolve to another app: a web.config site decides per URL which of its apps takes it.
+   */
+  intercept(head: RequestHead, client: ClientInfo, loopback: boolean): LocalResponse | Promise<LocalResponse | ProxyApp> | undefined;
+  pick(head: RequestHead): Dispatch | Unavailable;
+  /** debugHeaderEnabled: checked first, so the facts are only gathered when the header is wanted. */
+  readonly debugHeaderEnabled: boolean;
+  /** The iisnode-debug header value for a response from `worker`. */
+  debugHeader(worker: Worker, facts: ExchangeFacts): string | undefined;
+  /** Exit details of a worker, for error pages. */
+  describeWorkerExit(worker: Worker): Record<string, string | number | undefined>;
+}
+
+/** Finds the app for a request by its Host header. */
+export interface Router {
+  route(head: RequestHead): ProxyApp | undefined;
+  hostedApps(): HostedApp[];
+}
+
+/** Requests handed to workers since start (iisnode's worker_total_req): counted by the exchange, shown by the debug header. */
+export interface RequestTotals {
+  totalRequests: number;
+}
+
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}

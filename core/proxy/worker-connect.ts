@@ -1,0 +1,98 @@
+/**
+ * Getting a new connection to a worker's pipe for an exchange: waits for a starting worker within the start-up
+ * budget (iisnode's maxNamedPipeConnectionRetry × namedPipeConnectionRetryDelay), retries refused connections, and
+ * says precisely why it could not connect. (Pooled connections are taken by the exchange itself.)
+ */
+import net from 'node:net';
+import type { Worker } from '../worker/worker.js';
+import { connectFailedPage, startTimeoutPage } from './failure-pages.js';
+import type { ProxyApp, Unavailable } from './proxy-app.js';
+import { wireUpstream, type UpstreamSocket } from './upstream-link.js';
+
+/** The exchange a connection is for. */
+export interface ConnectingExchange {
+  readonly app: ProxyApp;
+  readonly worker: Worker | null;
+  readonly startedAt: number;
+  /** Failed attempts so far (the iisnode-debug header reports them). */
+  connectAttempts: number;
+  /** The exchange is over: a connection that arrives now goes to the pool. */
+  readonly ended: boolean;
+  connected(socket: UpstreamSocket): void;
+  cannotConnect(page: Unavailable): void;
+  /** The worker exited (or could not be spawned). */
+  workerGone(): void;
+}
+
+function budgetMs(app: ProxyApp): number {
+  return app.connectRetries * app.connectRetryDelayMs;
+}
+
+/** Connects to the exchange's worker, once it is ready, retrying within the start-up budget. */
+export function connectToWorker(exchange: ConnectingExchange): void {
+  if (exchange.ended) return;
+  const worker = exchange.worker!;
+  if (worker.state === 'exited') {
+    exchange.workerGone();
+    return;
+  }
+  if (worker.state === 'starting') {
+    const remaining = budgetMs(exchange.app) - (Date.now() - exchange.startedAt);
+    worker.whenReady(Math.max(0, remaining)).then(
+      () => openSocket(exchange, worker),
+      (error: Error) => (error.message === 'timeout' ? exchange.cannotConnect(startTimeoutPage(exchange.app, worker, budgetMs(exchange.app))) : exchange.workerGone()),
+    );
+    return;
+  }
+  openSocket(exchange, worker);
+}
+
+function openSocket(exchange: ConnectingExchange, worker: Worker): void {
+  if (exchange.ended) return;
+  const socket = net.connect(worker.endpoint);
+  const onError = (error: NodeJS.ErrnoException) => {
+    socket.destroy();
+    connectFailed(exchange, worker, error);
+  };
+  socket.once('error', onError);
+  socket.once('connect', () => {
+    socket.off('error', onError);
+    const upstream = wireUpstream(socket, worker.pool);
+    if (exchange.ended) worker.pool.put(upstream);
+    else exchange.connected(upstream);
+  });
+}
+
+function connectFailed(exchange: ConnectingExchange, worker: Worker, error: NodeJS.ErrnoException): void {
+  if (exchange.ended) return;
+  exchange.connectAttempts++;
+  if (worker.state === 'exited') {
+    exchange.workerGone();
+    return;
+  }
+  if (exchange.connectAttempts > exchange.app.connectRetries) {
+    exchange.cannotConnect(connectFailedPage(exchange.app, worker, exchange.connectAttempts, error));
+    return;
+  }
+  setTimeout(() => connectToWorker(exchange), exchange.app.connectRetryDelayMs);
+}
+
+/** One attempt at a fresh connection to a worker that was ready (to replay a request a stale connection lost). */
+export function reconnectToWorker(exchange: ConnectingExchange): void {
+  const worker = exchange.worker!;
+  if (worker.state === 'exited') {
+    exchange.workerGone();
+    return;
+  }
+  const socket = net.connect(worker.endpoint);
+  socket.once('error', () => {
+    socket.destroy();
+    exchange.workerGone();
+  });
+  socket.once('connect', () => {
+    socket.removeAllListeners('error');
+    const upstream = wireUpstream(socket, worker.pool);
+    if (exchange.ended) worker.pool.put(upstream);
+    else exchange.connected(upstream);
+  });
+}
