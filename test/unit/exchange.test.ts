@@ -1,0 +1,263 @@
+/**
+ * The client connection and its exchanges over in-memory sockets: the client and the worker's pooled connections
+ * are stream pairs the test drives byte by byte; a fresh connection (the replay) goes to a real pipe server.
+ * The end-to-end behaviour through real workers is covered by request-pipeline, websocket and upgrade tests.
+ */
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import net from 'node:net';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { endpointId, workerEndpoint } from '../../core/platform/platform.js';
+import { ClientConnection } from '../../core/proxy/client-connection.js';
+import type { ProxyApp, RequestTotals, Router } from '../../core/proxy/proxy-app.js';
+import { wireUpstream } from '../../core/proxy/upstream-link.js';
+import { Worker } from '../../core/worker/worker.js';
+import { memoryConnection, type MemoryConnection } from '../helpers/memory-socket.js';
+
+const TIMEOUT = { timeout: 15_000 };
+
+let worker: Worker;
+let totals: RequestTotals;
+let router: Router;
+
+/** A worker object that is not spawned: the test plays its app, on pooled in-memory connections. */
+function readyWorker(): Worker {
+  const w = new Worker({
+    command: [process.execPath],
+    entry: 'app.js',
+    cwd: process.cwd(),
+    env: {},
+    endpoint: workerEndpoint(process.platform, endpointId()),
+    generation: 1,
+    index: 0,
+    platform: process.platform,
+    pool: { maxSize: 4, maxAgeMs: 60_000 },
+  });
+  w.state = 'ready';
+  return w;
+}
+
+function appFor(w: Worker): ProxyApp {
+  return {
+    name: 'unit',
+    maxRequestBufferSize: 64 * 1024,
+    connectRetries: 3,
+    connectRetryDelayMs: 10,
+    requestTimeoutMs: 0,
+    forwarding: { enableXFF: false, promoteServerVars: [] },
+    showErrorDetails: () => true,
+    intercept: () => undefined,
+    pick: () => ({ worker: w }),
+    debugHeaderEnabled: false,
+    debugHeader: () => undefined,
+    describeWorkerExit: () => ({}),
+  };
+}
+
+/** A client connected to the proxy. */
+function client(): MemoryConnection {
+  const connection = memoryConnection();
+  new ClientConnection(connection.socket, router, totals);
+  return connection;
+}
+
+/** An idle keep-alive connection to the worker, in its pool; the returned end plays the app. */
+function pooledConnection(): MemoryConnection {
+  const connection = memoryConnection();
+  worker.pool.put(wireUpstream(connection.socket, worker.pool));
+  return connection;
+}
+
+beforeEach(() => {
+  worker = readyWorker();
+  totals = { totalRequests: 0 };
+  const app = appFor(worker);
+  router = { route: () => app, hostedApps: () => [] };
+});
+
+afterEach(() => worker.pool.destroyAll());
+
+describe('exchange: framing through a pooled connection', () => {
+  test('a response split anywhere reaches the client as sent; the connection returns to the pool; counts balance', TIMEOUT, async () => {
+    const app = pooledConnection();
+    const browser = client();
+    const request = 'GET /a HTTP/1.1\r\nHost: unit\r\n\r\n';
+    browser.peer.write(request);
+    assert.equal(await app.until('\r\n\r\n'), request, 'the head is forwarded byte for byte');
+    assert.equal(worker.active, 1);
+    const response = 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello';
+    for (const piece of ['HTTP/1.1 200 OK\r\nContent-Le', 'ngth: 5\r\n\r\nhel', 'lo']) app.peer.write(piece);
+    assert.equal(await browser.until('hello'), response);
+    assert.equal(worker.active, 0);
+    assert.equal(worker.totalRequests, 1);
+    assert.equal(totals.totalRequests, 1);
+    assert.equal(worker.pool.size, 1, 'the worker connection is reusable');
+
+    // The client's next request goes over the same worker connection.
+    browser.peer.write('GET /b HTTP/1.1\r\nHost: unit\r\n\r\n');
+    await app.until('GET /b');
+    app.peer.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n');
+    await browser.until('0\r\n\r\n');
+    assert.equal(worker.active, 0);
+    assert.equal(worker.pool.size, 1);
+  });
+
+  test('pipelined requests are answered in turn, the second sent only after the first response', TIMEOUT, async () => {
+    const app = pooledConnection();
+    const browser = client();
+    browser.peer.write('GET /1 HTTP/1.1\r\nHost: unit\r\n\r\nGET /2 HTTP/1.1\r\nHost: unit\r\n\r\n');
+    await app.until('GET /1');
+    app.peer.write('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\none');
+    await app.until('GET /2');
+    assert.ok(browser.received().endsWith('one'), 'the first response came before the second request left');
+    app.peer.write('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\ntwo');
+    assert.equal(await browser.until('two'), 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\noneHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\ntwo');
+    assert.equal(worker.active, 0);
+  });
+
+  test('a response that ends before its request body keeps neither connection', TIMEOUT, async () => {
+    const app = pooledConnection();
+    const browser = client();
+    browser.peer.write('POST /upload HTTP/1.1\r\nHost: unit\r\nContent-Length: 100\r\n\r\npart');
+    await app.until('part');
+    app.peer.write('HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n');
+    await browser.until('413');
+    await browser.ended;
+    await app.ended;
+    assert.equal(worker.active, 0);
+    assert.equal(worker.pool.size, 0);
+  });
+});
+
+describe('exchange: one replay of a safe request on a stale pooled connection', () => {
+  let server: net.Server;
+  let fresh: string[];
+  const accepted = new Set<net.Socket>();
+
+  beforeEach(async () => {
+    fresh = [];
+    // The fresh connection goes to the worker's real endpoint: a pipe the test serves.
+    server = net.createServer((socket) => {
+      accepted.add(socket);
+      socket.on('error', () => undefined);
+      let text = '';
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1');
+        if (!text.includes('\r\n\r\n')) return;
+        fresh.push(text);
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(worker.endpoint, resolve));
+  });
+
+  afterEach(async () => {
+    worker.pool.destroyAll();
+    for (const socket of accepted) socket.destroy();
+    accepted.clear();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (process.platform !== 'win32') rmSync(worker.endpoint, { force: true });
+  });
+
+  test('a GET whose pooled connection closes unanswered goes again, byte for byte, on a fresh one', TIMEOUT, async () => {
+    const stale = pooledConnection();
+    const browser = client();
+    const request = 'GET /again HTTP/1.1\r\nHost: unit\r\nX-Trace: 1\r\n\r\n';
+    browser.peer.write(request);
+    await stale.until('\r\n\r\n');
+    stale.peer.end(); // the worker had closed it: keep-alive timeout
+    assert.match(await browser.until('fresh'), /^HTTP\/1\.1 200 OK\r\n[\s\S]*fresh$/);
+    assert.deepEqual(fresh, [request]);
+    assert.equal(worker.active, 0);
+    assert.equal(worker.pool.size, 1, 'the fresh connection is pooled');
+  });
+
+  test('a POST is not replayed: the client gets the 502 page and the worker no second copy', TIMEOUT, async () => {
+    const stale = pooledConnection();
+    const browser = client();
+    browser.peer.write('POST /pay HTTP/1.1\r\nHost: unit\r\nContent-Length: 2\r\n\r\nok');
+    await stale.until('ok');
+    stale.peer.end();
+    const page = await browser.until('</html>');
+    assert.match(page, /^HTTP\/1\.1 502 Bad Gateway\r\n/);
+    assert.match(page, /closed the connection without answering/);
+    await browser.ended;
+    assert.deepEqual(fresh, []);
+    assert.equal(worker.active, 0);
+  });
+
+  test('a replay happens once: a response cut short after it has started is not repeated', TIMEOUT, async () => {
+    const stale = pooledConnection();
+    const browser = client();
+    browser.peer.write('GET /partial HTTP/1.1\r\nHost: unit\r\n\r\n');
+    await stale.until('\r\n\r\n');
+    stale.peer.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc');
+    await browser.until('abc');
+    stale.peer.end();
+    await browser.ended;
+    assert.ok(browser.peer.destroyed || browser.peer.readableEnded);
+    assert.deepEqual(fresh, []);
+    assert.equal(worker.active, 0);
+  });
+});
+
+describe('exchange: upgrade tunnels', () => {
+  const UPGRADE = 'GET /ws HTTP/1.1\r\nHost: unit\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n';
+  const SWITCHING = 'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n';
+
+  /** A client and the app with an open tunnel between them. */
+  async function openTunnel(): Promise<{ app: MemoryConnection; browser: MemoryConnection }> {
+    const app = pooledConnection();
+    const browser = client();
+    browser.peer.write(`${UPGRADE}early`); // bytes of the new protocol right behind the request
+    assert.equal(await app.until('\r\n\r\n'), UPGRADE, 'only the head goes before the 101');
+    app.peer.write(`${SWITCHING}hello`);
+    assert.equal(await browser.until('hello'), `${SWITCHING}hello`);
+    assert.equal(await app.until('early'), `${UPGRADE}early`, 'the early bytes follow the 101');
+    return { app, browser };
+  }
+
+  test('bytes flow both ways as sent; the worker closing ends the client side and the count', TIMEOUT, async () => {
+    const { app, browser } = await openTunnel();
+    assert.equal(worker.active, 1, 'an open tunnel holds the worker');
+    browser.peer.write(Buffer.from([0x81, 0x02, 0x00, 0xff]));
+    await app.until('\u0081\u0002\u0000\u00ff');
+    app.peer.write('from app');
+    await browser.until('from app');
+    app.peer.end();
+    await browser.ended;
+    assert.equal(worker.active, 0);
+    assert.equal(worker.pool.size, 0, 'a tunnel connection is never reused');
+  });
+
+  test('the client ending its side ends the worker side; the worker may still answer before closing', TIMEOUT, async () => {
+    const { app, browser } = await openTunnel();
+    browser.peer.end();
+    await app.ended;
+    app.peer.write('last words');
+    await browser.until('last words');
+    assert.equal(worker.active, 1);
+    app.peer.end();
+    await browser.ended;
+    assert.equal(worker.active, 0);
+  });
+
+  test('a client connection that drops closes the tunnel at once', TIMEOUT, async () => {
+    const { app, browser } = await openTunnel();
+    browser.socket.destroy(); // what a reset looks like from the proxy's side
+    await app.ended;
+    assert.equal(worker.active, 0);
+  });
+
+  test('a client that sends faster than the worker reads is paused, then resumed', TIMEOUT, async () => {
+    const { app, browser } = await openTunnel();
+    app.peer.pause(); // the app stops reading
+    const big = Buffer.alloc(256 * 1024, 0x61);
+    browser.peer.write(big);
+    browser.peer.write('END');
+    app.peer.resume();
+    const all = await app.until('END');
+    assert.equal(all.length, UPGRADE.length + 'early'.length + big.length + 3, 'every byte arrives once, in order');
+    assert.equal(worker.active, 1);
+  });
+});
