@@ -1,29 +1,64 @@
 /**
- * The engine's apps, workers and configuration as the control protocol shows them: plain, serialisable snapshots
- * (see protocol.ts), built on demand from the live objects.
+ * The engine's apps, workers, configuration and debug sessions as the control protocol shows them: plain,
+ * serialisable snapshots (see protocol.ts), built on demand from the live records the engine hands out. The engine
+ * itself knows nothing of the protocol; this is where its state becomes the wire format.
  */
 import os from 'node:os';
-import type { App, AppProblem } from '../app/app.js';
+import { DEBUG_COOKIE, type AppProblem, type DebugSession } from '../app/app.js';
 import { formatIssue, type LoadedConfig, type SettingSource as LoadedSource } from '../config/load.js';
 import { defaultSettings, SETTING_NAMES, SETTINGS, type SettingDef, type SettingName } from '../config/schema.js';
-import type { MetricsBatch } from './protocol.js';
-import type { AppDetail, AppSummary, ConfigView, Problem, SettingSource, SettingView, WorkerInfo } from './protocol.js';
+import type { AppRecordView, Engine, RecycleOutcome } from '../engine.js';
+import type { AppDetail, AppSummary, ConfigView, DebugInfo, MetricsBatch, Problem, RecycleResult, SettingSource, SettingView, WorkerInfo } from './protocol.js';
 import type { Worker } from '../worker/worker.js';
 import { leakHint } from '../debug/leak.js';
-import type { OverrideValue } from '../registry/format.js';
 
-/** What the engine knows about one app, hosted or not (a remembered app whose folder is missing has no App). */
-export interface AppRecordView {
-  readonly name: string;
-  readonly folder: string;
-  readonly enabled: boolean;
-  readonly persisted: boolean;
-  readonly overrides: Partial<Record<SettingName, OverrideValue>>;
-  readonly app: App | undefined;
-  /** Why it is not hosted (its folder is missing). */
-  readonly missing: AppProblem | undefined;
-  /** Worker replacements per slot. */
-  readonly restarts: readonly number[];
+export type { AppRecordView };
+
+/** Every app the engine knows, in the order added. */
+export function appSummaries(engine: Engine): AppSummary[] {
+  const latest = engine.metrics.latest();
+  return engine.appRecords().map((r) => summaryOf(r, engine.appUrl(r), latest));
+}
+
+/** One app (APP_NOT_FOUND from the engine when there is none). */
+export function appSummary(engine: Engine, app: string | AppRecordView): AppSummary {
+  const record = typeof app === 'string' ? engine.appRecord(app) : app;
+  return summaryOf(record, engine.appUrl(record), engine.metrics.latest(record.name));
+}
+
+export async function appDetail(engine: Engine, name: string): Promise<AppDetail> {
+  const record = engine.appRecord(name);
+  return detailOf(record, engine.appUrl(record), engine.metrics.latest(name), await appConfigView(engine, name));
+}
+
+/** The configuration the app runs with, and where each value comes from. */
+export async function appConfigView(engine: Engine, name: string): Promise<ConfigView> {
+  const state = await engine.appConfig(name);
+  return configView(state.record, state.loaded, state.writesTo, state.problem);
+}
+
+export function recycleResult(engine: Engine, outcome: RecycleOutcome): RecycleResult {
+  const { record, problem } = outcome;
+  return { app: appSummary(engine, record), ok: !problem, ...(problem ? { problem: problemView(problem) } : {}) };
+}
+
+/** What a client needs to attach to an app's debug session (active: false when none runs). */
+export function debugInfo(app: string, session: DebugSession | undefined): DebugInfo {
+  if (!session) return { app, active: false };
+  const pid = session.generation.workers()[0]?.pid;
+  return {
+    app,
+    active: true,
+    mode: session.mode,
+    break: session.brk,
+    ...(pid !== undefined ? { pid } : {}),
+    port: session.info.port,
+    webSocketUrl: session.info.webSocketUrl,
+    devtoolsUrl: session.info.devtoolsUrl,
+    inspectPage: session.info.inspectPage,
+    vscode: session.info.vscode,
+    ...(session.mode === 'cookie' ? { cookie: `${DEBUG_COOKIE}=${session.cookie}` } : {}),
+  };
 }
 
 export function problemView(problem: AppProblem): Problem {

@@ -8,6 +8,8 @@
  * seconds between the two samples, so no request is missed or counted twice whatever the timer's jitter.
  */
 import type { AppMetrics, AppSample, MetricsBatch, MetricsHistory, WorkerMetrics, WorkerSample } from '../control/protocol.js';
+
+export type { MetricsBatch };
 import type { RequestStatsSnapshot } from '../worker/request-stats.js';
 import type { WorkerMetrics as BootstrapMetrics } from '../worker/worker.js';
 import { Ring } from './ring.js';

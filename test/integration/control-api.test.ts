@@ -232,6 +232,34 @@ describe('control API: calls', () => {
     await rejects(client.call('debug.start', { app: 'nope' }), 'APP_NOT_FOUND', /no app named/);
   });
 
+  test('debug.start and a stop or restart asked together run one after the other in the app\'s queue', async () => {
+    /** The app's events since `from`: where debugging started, and where the app began to stop. */
+    const order = (from: number) => {
+      const events = t.events.slice(from).filter((e) => 'app' in e && e.app === 'shop');
+      return {
+        debugStarted: events.findIndex((e) => e.type === 'debug-started'),
+        stopping: events.findIndex((e) => e.type === 'app-state' && e.state === 'stopping'),
+      };
+    };
+    let from = t.events.length;
+    const [debugging, stopped] = await Promise.all([client.call('debug.start', { app: 'shop' }), client.call('apps.stop', { app: 'shop' })]);
+    assert.equal(debugging.active, true, 'the debug worker started before the stop began');
+    assert.equal(stopped.state, 'stopped');
+    let seen = order(from);
+    assert.ok(seen.debugStarted >= 0 && seen.stopping > seen.debugStarted, `debugging started, then the app stopped: ${JSON.stringify(seen)}`);
+    assert.deepEqual(await client.call('debug.info', { app: 'shop' }), { app: 'shop', active: false });
+
+    assert.equal((await client.call('apps.start', { app: 'shop' })).state, 'running');
+    from = t.events.length;
+    const [again, restarted] = await Promise.all([client.call('debug.start', { app: 'shop' }), client.call('apps.restart', { app: 'shop' })]);
+    assert.equal(again.active, true);
+    assert.equal(restarted.state, 'running');
+    seen = order(from);
+    assert.ok(seen.debugStarted >= 0 && seen.stopping > seen.debugStarted, `debugging started, then the restart began: ${JSON.stringify(seen)}`);
+    assert.deepEqual(await client.call('debug.info', { app: 'shop' }), { app: 'shop', active: false }, 'the restart came back with the normal workers');
+    assert.equal((await request(t.service.engine.port, { host: 'shop.localhost' })).status, 200);
+  });
+
   test('apps.remove stops the app, forgets it, and leaves its folder alone', async () => {
     const removed = await client.call('apps.remove', { app: 'shop' });
     assert.deepEqual(removed, { app: 'shop', persisted: true });

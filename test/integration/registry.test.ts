@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { cp, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { appSummaries, appSummary } from '../../core/control/views.js';
 import { Engine } from '../../core/engine.js';
 import type { EngineEvent } from '../../core/events.js';
 import { parseRegistry } from '../../core/registry/format.js';
@@ -136,7 +137,7 @@ describe('Engine with a registry', () => {
       await first.engine.addApp(blog, { name: 'journal' });
       await first.engine.addApp(gone);
       await first.engine.setEnabled('journal', false);
-      assert.deepEqual(first.engine.appSummaries().map((a) => [a.name, a.persisted, a.enabled]), [
+      assert.deepEqual(appSummaries(first.engine).map((a) => [a.name, a.persisted, a.enabled]), [
         ['shop', true, true],
         ['journal', true, false],
         ['gone', true, true],
@@ -149,13 +150,13 @@ describe('Engine with a registry', () => {
     const second = await engineFor(file);
     try {
       const { engine, events } = second;
-      await eventually(() => engine.appSummary('shop').state === 'running', 10_000);
-      assert.deepEqual(engine.appSummaries().map((a) => [a.name, a.state, a.enabled]), [
+      await eventually(() => appSummary(engine, 'shop').state === 'running', 10_000);
+      assert.deepEqual(appSummaries(engine).map((a) => [a.name, a.state, a.enabled]), [
         ['shop', 'running', true],
         ['journal', 'stopped', false],
         ['gone', 'missing', true],
       ]);
-      const missing = engine.appSummary('gone');
+      const missing = appSummary(engine, 'gone');
       assert.match(missing.problem!.title, /The folder .*gone does not exist, so the app gone was not started\./);
       assert.match(missing.problem!.detail, /berth start gone.*berth remove gone/);
       assert.ok(events.some((e) => e.type === 'app-error' && e.app === 'gone'));
@@ -163,7 +164,7 @@ describe('Engine with a registry', () => {
       assert.deepEqual(parseRegistry(await readFile(file, 'utf8')).data.apps.map((a) => a.name), ['shop', 'journal', 'gone']);
       // Put back, it starts.
       await rename(`${gone}-moved`, gone);
-      assert.equal((await engine.startApp('gone')).state, 'running');
+      assert.equal(appSummary(engine, await engine.startApp('gone')).state, 'running');
       await engine.removeApp('gone');
       assert.deepEqual(parseRegistry(await readFile(file, 'utf8')).data.apps.map((a) => a.name), ['shop', 'journal']);
     } finally {
@@ -181,7 +182,7 @@ describe('Engine with a registry', () => {
       await engine.addApp(folder, { start: false });
       await assert.rejects(engine.addApp(`${folder}/`), /is already hosted as twice-/);
       await assert.rejects(engine.addApp(path.join(dir, 'nowhere')), /is not a folder/);
-      await assert.rejects(engine.addApp(path.join(REPO, 'test', 'fixtures', 'counter'), { name: engine.appSummaries()[0]!.name }), /already used by the app in/);
+      await assert.rejects(engine.addApp(path.join(REPO, 'test', 'fixtures', 'counter'), { name: appSummaries(engine)[0]!.name }), /already used by the app in/);
       await assert.rejects(engine.addApp(path.join(REPO, 'test', 'fixtures', 'counter'), { name: 'Not A Label' }), /cannot be an app name.*"not-a-label"/);
       assert.equal(parseRegistry(await readFile(file, 'utf8')).data.apps.length, 1);
     } finally {
@@ -199,7 +200,7 @@ describe('Engine with a registry', () => {
       assert.ok(problem && problem.type === 'registry-problem');
       assert.match(problem.reason, /not valid YAML/);
       assert.equal(await readFile(problem.movedTo, 'utf8'), 'apps: {\n');
-      assert.deepEqual(engine.appSummaries(), []);
+      assert.deepEqual(appSummaries(engine), []);
     } finally {
       await engine.stop(2000);
     }
