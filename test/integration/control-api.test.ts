@@ -40,6 +40,22 @@ async function rejects(promise: Promise<unknown>, code: string, message: RegExp)
   assert.fail(`expected ${code}`);
 }
 
+/**
+ * Waits until every recycle of the app that has started has ended. A file watcher's late trigger (config.set's write,
+ * seen again under load) recycles outside the calls; a debugging call made during it finds no debug worker.
+ */
+async function recyclesEnded(app: string): Promise<void> {
+  await eventually(() => {
+    let running = 0;
+    for (const e of t.events) {
+      if (!('app' in e) || e.app !== app) continue;
+      if (e.type === 'recycle-started') running++;
+      else if (e.type === 'recycle-succeeded' || e.type === 'recycle-failed') running--;
+    }
+    return running <= 0;
+  }, 30_000);
+}
+
 describe('control API: calls', () => {
   let shop: string;
 
@@ -214,6 +230,7 @@ describe('control API: calls', () => {
   });
 
   test('debugging calls: start gives attach information, info reports it, heap snapshots land in the home folder, stop', async () => {
+    await recyclesEnded('shop');
     const started = await client.call('debug.start', { app: 'shop' });
     assert.equal(started.active, true);
     assert.equal(started.mode, 'exclusive');
@@ -241,6 +258,7 @@ describe('control API: calls', () => {
         stopping: events.findIndex((e) => e.type === 'app-state' && e.state === 'stopping'),
       };
     };
+    await recyclesEnded('shop');
     let from = t.events.length;
     const [debugging, stopped] = await Promise.all([client.call('debug.start', { app: 'shop' }), client.call('apps.stop', { app: 'shop' })]);
     assert.equal(debugging.active, true, 'the debug worker started before the stop began');
