@@ -10,6 +10,7 @@ import path from 'node:path';
 import { run } from 'node:test';
 import { spec } from 'node:test/reporters';
 import { fileURLToPath } from 'node:url';
+import { PATIENCE } from './helpers/wine.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -29,7 +30,8 @@ const files = testFiles(here).filter((f) => !filters.length || filters.some((x) 
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-const stream = run({ files, concurrency: Math.max(2, os.availableParallelism()), timeout: 180_000 });
+// A file that runs longer than this fails (PATIENCE times longer under Wine, where every system call is translated).
+const stream = run({ files, concurrency: Math.max(2, os.availableParallelism()), timeout: 180_000 * PATIENCE });
 stream.on('test:pass', (event) => {
   if (event.details.type === 'suite') return;
   // A skipped test (only ever under Wine: see test/helpers/wine.ts) is counted apart, its reason in the report.

@@ -23,6 +23,8 @@ import { workerEndpoint } from '../../core/platform/platform.js';
 import { IISNODE_COMPAT_VERSION } from '../../core/version.js';
 import { request } from '../helpers/http.js';
 import { FIXTURES, tempDir } from '../helpers/paths.js';
+import { eventually } from '../helpers/wait.js';
+import { PATIENCE } from '../helpers/wine.js';
 
 interface Worker {
   child: ChildProcess;
@@ -31,7 +33,7 @@ interface Worker {
   ready: Promise<void>;
 }
 
-function waitForSocket(endpoint: string, child: ChildProcess, timeoutMs = 15_000): Promise<void> {
+function waitForSocket(endpoint: string, child: ChildProcess, timeoutMs = 15_000 * PATIENCE): Promise<void> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const attempt = () => {
@@ -80,12 +82,17 @@ class SiteHost {
   }
 
   pidOf(script: string): number | undefined {
-    return this.workers.get(script)?.child.pid;
+    return this.workerOf(script)?.child.pid;
   }
 
   /** Output a script's worker wrote to stdout (the engine writes this into the log folder). */
   stdoutOf(script: string): string {
-    return this.workers.get(script)?.stdout.join('') ?? '';
+    return this.workerOf(script)?.stdout.join('') ?? '';
+  }
+
+  /** Apps are keyed by script, in lower case where file names are (Windows). */
+  private workerOf(script: string): Worker | undefined {
+    return this.workers.get(script) ?? this.workers.get(script.toLowerCase());
   }
 
   private siteFor(url: string): Site | undefined {
@@ -228,7 +235,11 @@ describe('iisnode samples and functional tests, from their fixture folders', () 
   test('logging: the app answers and writes the lines the sample\'s log showed; its log folder is the log viewer\'s', async () => {
     const res = await get('/node/logging/hello.js');
     assert.equal(res.body, 'Hello, world! [logging sample]');
-    const out = host.stdoutOf(path.join(FIXTURES, 'iis-logging', 'hello.js'));
+    // The response can arrive before the worker's stdout has crossed its pipe.
+    const out = await eventually(() => {
+      const text = host.stdoutOf(path.join(FIXTURES, 'iis-logging', 'hello.js'));
+      return /A new request arrived/.test(text) ? text : '';
+    });
     assert.match(out, /Application has started at location \S+/);
     assert.match(out, /A new request arrived with HTTP headers: \{.*"host":/);
     const index = await get('/node/logging/iisnode/index.html');
