@@ -156,9 +156,9 @@ async function main(): Promise<void> {
     for (let file = queue.shift(); file; file = queue.shift()) {
       const outcome = await runFile(file);
       outcomes.push(outcome);
-      const skips = outcome.output.split(/\r?\n/).filter((line) => /# SKIP/.test(line));
+      const skips = outcome.output.split(/\r?\n/).filter((line) => /^\s*﹣ /.test(line));
       console.log(`${outcome.failed ? 'FAIL' : 'ok  '} ${outcome.file}: ${outcome.passed} passed, ${outcome.failed} failed, ${outcome.skipped} skipped (${(outcome.ms / 1000).toFixed(1)} s)`);
-      for (const line of skips) console.log(`       skipped under Wine: ${line.trim()}`);
+      for (const line of skips) console.log(`       skipped: ${line.trim()}`);
       if (outcome.failed) console.log(outcome.output.replace(/^/gm, '    | '));
     }
   };
