@@ -87,7 +87,7 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
 
   private report(event: EngineEvent): void {
     // Before anyone hears of it: the worker named by the event is still among the app's workers.
-    countRestart(event, this.records, (name) => this.hosts.apps.get(name));
+    countRestart(event, this.records);
     // A recycle may have changed the app's hostname setting.
     if (event.type === 'recycle-succeeded') {
       const app = this.hosts.apps.get(event.app);

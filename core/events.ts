@@ -28,9 +28,10 @@ export type EngineEvent =
   | { type: 'settings-written'; app: string; file: string; changes: { setting: string; to: string | number | boolean | null }[] }
   /** The registry file could not be used; it was moved aside and the engine started with an empty app list. */
   | { type: 'registry-problem'; file: string; movedTo: string; reason: string }
-  | { type: 'worker-memory-limit'; app: string; pid: number; rssMb: number; limitMb: number }
+  /** A worker stayed above maxMemoryPerProcessInMB; a replacement is starting in its slot. */
+  | { type: 'worker-memory-limit'; app: string; pid: number; slot: number; rssMb: number; limitMb: number }
   /** A worker's event loop was silent past unresponsiveTimeout; a replacement is starting. */
-  | { type: 'worker-unresponsive'; app: string; pid: number; silentMs: number; activeRequests: number }
+  | { type: 'worker-unresponsive'; app: string; pid: number; slot: number; silentMs: number; activeRequests: number }
   | {
       type: 'worker-exit';
       app: string;

@@ -137,15 +137,14 @@ export function missingFolderProblem(record: AppRecordView): AppProblem {
 }
 
 /**
- * Counts a worker replacement per app and slot (for `berth status`). Must see the event before the worker is
- * replaced: a memory-limit or unresponsive event names the worker by pid, found among the app's current workers.
+ * Counts a worker replacement per app and slot (for `berth status`). Every replacement event names its slot, so the
+ * count does not depend on when the event is seen.
  */
-export function countRestart(event: EngineEvent, records: AppRecords, appOf: (name: string) => App | undefined): void {
+export function countRestart(event: EngineEvent, records: AppRecords): void {
   let slot: number | undefined;
   if (event.type === 'worker-exit' && event.restartInMs !== undefined) slot = event.slot;
-  else if (event.type === 'worker-memory-limit' || event.type === 'worker-unresponsive') {
-    slot = appOf(event.app)?.workers().find((w) => w.pid === event.pid)?.index;
-  } else return;
+  else if (event.type === 'worker-memory-limit' || event.type === 'worker-unresponsive') slot = event.slot;
+  else return;
   if (slot === undefined) return;
   const record = records.map.get(event.app);
   if (record) record.restarts[slot] = (record.restarts[slot] ?? 0) + 1;

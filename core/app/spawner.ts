@@ -1,0 +1,137 @@
+/**
+ * Spawning the workers of a generation: a generation's log capture, each worker's command, environment and pipe,
+ * and the events of its start. It knows nothing of the app's state: what a ready or exited worker means is told
+ * back through callbacks.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import type { Settings } from '../config/schema.js';
+import type { EngineEvent } from '../events.js';
+import { AppLogCapture } from '../logs/capture.js';
+import type { LogTail } from '../logs/tail.js';
+import { endpointId, workerEndpoint, type Platform } from '../platform/platform.js';
+import { workerCommand, workerEnvironment } from '../worker/launch.js';
+import { Worker, type WorkerExit } from '../worker/worker.js';
+import { Generation, type AppVersion } from './generation.js';
+
+export interface SpawnerOptions {
+  /** The app's name, for events. */
+  app: string;
+  platform: Platform;
+  env: NodeJS.ProcessEnv;
+  /** Where every generation's output also goes (the app's live tail). */
+  tail: LogTail;
+  emit(event: EngineEvent): void;
+  /** web.config's appSettings, read at each spawn (a reloaded web.config changes them). */
+  extraEnv(): Record<string, string> | undefined;
+  /** IISNODE_CONTROL_PIPE's endpoint (for recycleSignalEnabled). */
+  controlPipe(): Promise<string>;
+  /** Called after the worker-ready event. */
+  onReady(generation: Generation, slot: number, worker: Worker): void;
+  onExit(generation: Generation, slot: number, worker: Worker, info: WorkerExit): void;
+}
+
+/** The inspector of a debug generation's worker. */
+export interface DebugPort {
+  port: number;
+  brk: boolean;
+}
+
+/** How long a starting worker may take to listen: iisnode's connection retry budget. */
+export function startBudgetMs(settings: Settings): number {
+  return settings.maxNamedPipeConnectionRetry * settings.namedPipeConnectionRetryDelay;
+}
+
+export class WorkerSpawner {
+  private generations = 0;
+
+  constructor(private readonly options: SpawnerOptions) {}
+
+  /** A generation of empty slots for `version`, with its log capture. */
+  newGeneration(version: AppVersion, debug?: DebugPort): Generation {
+    const { settings } = version.config;
+    // A debug generation is one worker, as in iisnode: one inspector, one process to step through.
+    const count = debug ? 1 : settings.nodeProcessCountPerApplication || os.availableParallelism();
+    const generation = new Generation(++this.generations, count, version);
+    generation.debug = debug;
+    const { app, emit, env, platform, tail } = this.options;
+    const logs = new AppLogCapture({ baseDir: path.dirname(version.entry.file), settings, tail, env, platform });
+    logs.on('problem', (problem) => emit({ type: 'log-problem', app, ...problem }));
+    logs.on('recovered', () => emit({ type: 'log-recovered', app }));
+    generation.logs = logs;
+    return generation;
+  }
+
+  /** Starts a worker in every slot of the generation. */
+  spawnAll(generation: Generation): Promise<void> {
+    return Promise.all(generation.slots.map((_, slot) => this.spawn(generation, slot))).then(() => undefined);
+  }
+
+  /** Starts a worker in one slot (it takes the slot at once, before it listens). */
+  async spawn(generation: Generation, slot: number): Promise<void> {
+    const { app, emit, platform, env } = this.options;
+    const { settings } = generation.version.config;
+    const entry = generation.version.entry;
+    const endpoint = workerEndpoint(platform, endpointId());
+    // web.config's appSettings sit between the inherited environment and Berth's own variables (iisnode's order).
+    const extraEnv = this.options.extraEnv();
+    const workerEnv = workerEnvironment(extraEnv ? { ...env, ...extraEnv } : env, settings, endpoint, platform);
+    if (settings.recycleSignalEnabled) workerEnv.IISNODE_CONTROL_PIPE = await this.options.controlPipe();
+    const debug = generation.debug;
+    const worker = new Worker({
+      command: workerCommand(settings.nodeProcessCommandLine, platform),
+      entry: entry.file,
+      cwd: path.dirname(entry.file),
+      env: workerEnv,
+      endpoint,
+      generation: generation.id,
+      index: slot,
+      platform,
+      pool: { maxSize: settings.maxNamedPipeConnectionPoolSize, maxAgeMs: settings.maxNamedPipePooledConnectionAge },
+      ...(generation.logs ? { logs: generation.logs } : {}),
+      ...(debug ? { nodeFlags: [`--inspect${debug.brk ? '-brk' : ''}=127.0.0.1:${debug.port}`] } : {}),
+    });
+    generation.slots[slot] = worker;
+    worker.on('ready', () => {
+      emit({ type: 'worker-ready', app, pid: worker.pid ?? 0, generation: generation.id, slot });
+      this.options.onReady(generation, slot, worker);
+    });
+    worker.on('listening-elsewhere', (address) => {
+      emit({
+        type: 'worker-warning',
+        app,
+        pid: worker.pid ?? 0,
+        message: `The app listens on ${address}, not on process.env.PORT (${endpoint}); Berth can only reach it on process.env.PORT.`,
+      });
+    });
+    worker.on('exit', (info) => this.options.onExit(generation, slot, worker, info));
+    await worker.start();
+    if (worker.pid !== undefined) emit({ type: 'worker-started', app, pid: worker.pid, generation: generation.id, slot });
+  }
+}
+
+/**
+ * Stops a worker that is out of service, within `timeoutMs`: first the requests it holds finish (the proxy knows
+ * them), then it is asked to shut down (its exit handlers run), and what is left is killed.
+ */
+export async function retireWorker(worker: Worker, timeoutMs: number): Promise<void> {
+  const started = Date.now();
+  worker.retire();
+  await worker.whenIdle(timeoutMs);
+  // At least a moment for the shutdown itself, even when the requests used up the whole timeout.
+  await worker.stop(Math.max(timeoutMs - (Date.now() - started), Math.min(timeoutMs, 1000)));
+}
+
+/** Why a new generation did not start, from the first of its workers that failed (`timedOut`: one never listened). */
+export function startFailure(failed: readonly Worker[], timedOut: boolean, budgetMs: number): { title: string; stderr: string } {
+  const worker = failed[0];
+  const exit = worker?.exitInfo;
+  return {
+    title: timedOut
+      ? `The new version did not listen on process.env.PORT within ${(budgetMs / 1000).toFixed(1)} s.`
+      : exit?.spawnError
+        ? `The new version could not be started: ${exit.spawnError}`
+        : `The new version's worker exited while starting (${exit?.signal ? `signal ${exit.signal}` : `exit code ${exit?.code}`}).`,
+    stderr: worker?.stderrTail.text() ?? '',
+  };
+}
