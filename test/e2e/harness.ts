@@ -12,7 +12,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startService, type Service } from '../../core/control/service.js';
 import { readToken } from '../../core/control/token.js';
 import { Dashboard, dashboardUrl } from '../../core/ui/dashboard.js';
-import { chromiumPath, CHROMIUM_ARGS } from '../helpers/browser.js';
+import { BROWSER_FIX, chromiumPath, CHROMIUM_ARGS } from '../helpers/browser.js';
 import { copyFixture, REPO } from '../helpers/paths.js';
 
 export interface Desk {
@@ -34,7 +34,18 @@ export interface Desk {
  * `desktop: true` gives the page a stand-in for the preload's `window.berth` (the real endpoint and token, desktop
  * settings kept in the page), so it shows what the desktop window shows; only the screenshots use it.
  */
-export async function startDesk(options: { colorScheme?: 'light' | 'dark'; width?: number; height?: number; desktop?: boolean } = {}): Promise<Desk> {
+export interface DeskOptions {
+  colorScheme?: 'light' | 'dark';
+  width?: number;
+  height?: number;
+  desktop?: boolean;
+  /** The browser to launch (default: chromiumPath()); the harness's own test points it at one that does not exist. */
+  browserPath?: string;
+  /** Called with the service as soon as it runs, before the browser starts (the harness's own test checks it stops). */
+  onService?: (service: Service) => void;
+}
+
+export async function startDesk(options: DeskOptions = {}): Promise<Desk> {
   const home = await mkdtemp(path.join(os.tmpdir(), 'berth-e2e-home-'));
   const appsDir = await mkdtemp(path.join(os.tmpdir(), 'berth-e2e-apps-'));
   const dashboard = await Dashboard.load(path.join(REPO, 'dist', 'renderer'));
@@ -47,17 +58,23 @@ export async function startDesk(options: { colorScheme?: 'light' | 'dark'; width
     env: { ...process.env, BERTH_HOME: home, NODE_PATH: path.join(REPO, 'node_modules') },
     serveHttp: (req, res) => dashboard.handle(req, res),
   });
-  const token = (await readToken(home))!;
-  const browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS });
-  const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: options.height ?? 800 }, colorScheme: options.colorScheme ?? 'light' });
-  const page = await context.newPage();
+  options.onService?.(service);
+  const removeFolders = async () => {
+    await rm(home, { recursive: true, force: true });
+    await rm(appsDir, { recursive: true, force: true });
+  };
   const pageErrors: string[] = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(message.text());
-  });
-  if (options.desktop) await page.addInitScript(desktopStandIn(service.control!.url, token));
-  await page.goto(dashboardUrl(service.control!.url, token));
+  // Starting the browser can fail (none there, one that will not start, a page that will not load): stop the engine
+  // then, or its sockets and workers keep the test process alive and the run hangs instead of failing.
+  let opened: { browser: Browser; page: Page };
+  try {
+    opened = await openDashboard(service, (await readToken(home))!, options, pageErrors);
+  } catch (error) {
+    await service.stop(2000);
+    await removeFolders();
+    throw error;
+  }
+  const { browser, page } = opened;
   const frontPort = service.engine.port;
   return {
     service,
@@ -79,10 +96,38 @@ export async function startDesk(options: { colorScheme?: 'light' | 'dark'; width
     async stop() {
       await browser.close().catch(() => undefined);
       await service.stop(2000);
-      await rm(home, { recursive: true, force: true });
-      await rm(appsDir, { recursive: true, force: true });
+      await removeFolders();
     },
   };
+}
+
+/** Starts the browser and opens the dashboard in it; closes the browser again when a later step fails. */
+async function openDashboard(service: Service, token: string, options: DeskOptions, pageErrors: string[]): Promise<{ browser: Browser; page: Page }> {
+  const browser = await launchBrowser(options.browserPath ?? chromiumPath());
+  try {
+    const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: options.height ?? 800 }, colorScheme: options.colorScheme ?? 'light' });
+    const page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(message.text());
+    });
+    if (options.desktop) await page.addInitScript(desktopStandIn(service.control!.url, token));
+    await page.goto(dashboardUrl(service.control!.url, token));
+    return { browser, page };
+  } catch (error) {
+    await browser.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Launches Chromium at `executablePath`; a failure names the path and what to do about it. */
+async function launchBrowser(executablePath: string): Promise<Browser> {
+  try {
+    return await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+  } catch (error) {
+    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    throw new Error(`Chromium could not start from ${executablePath}: ${reason}. ${BROWSER_FIX}`, { cause: error });
+  }
 }
 
 /** The preload's object as a script for the page (see electron/preload.cts for the real one). */
