@@ -125,6 +125,9 @@ describe('tray controller', () => {
     let current = snapshot({ engine: { state: 'starting' }, apps: [] });
     const { actions, calls } = recorder();
     let built = 0;
+    let onBuilt: (() => void) | undefined;
+    const rebuilt = () => new Promise<void>((resolve) => (onBuilt = resolve));
+    const debounceMs = 10;
     const controller = new TrayController({
       createTray: (icon) => {
         fake.calls.push(`create ${icon}`);
@@ -132,29 +135,38 @@ describe('tray controller', () => {
       },
       buildMenu: (template) => {
         built++;
+        onBuilt?.();
         return template;
       },
       iconDir: '/icons',
       snapshot: () => current,
       actions,
-      debounceMs: 10,
+      debounceMs,
     });
     assert.equal(fake.calls[0], `create ${trayIcon('/icons', 'starting')}`);
     assert.equal(built, 1);
     current = snapshot({ apps: [app('shop', 'errored')] });
+    let next = rebuilt();
     controller.update();
     controller.update();
     controller.update();
-    await new Promise((r) => setTimeout(r, 40));
-    assert.equal(built, 2, 'three updates, one rebuild');
+    await next;
+    assert.equal(built, 2);
     assert.ok(fake.calls.includes(`image ${trayIcon('/icons', 'failed')}`));
     assert.match(controller.template[0]!.label!, /0 of 1 app running/);
+    // One more update after the burst rebuilds once more: had the burst scheduled a second rebuild, its timer (same
+    // delay, set earlier) would have fired first and made this 4.
+    next = rebuilt();
+    controller.update();
+    await next;
+    assert.equal(built, 3, 'three updates, one rebuild');
     fake.click();
     assert.deepEqual(calls, ['open-window']);
     controller.dispose();
     controller.update();
-    await new Promise((r) => setTimeout(r, 20));
-    assert.equal(built, 2, 'nothing after dispose');
+    // Proving an absence: a timer of the same delay set after update() fires after any rebuild it could have scheduled.
+    await new Promise((r) => setTimeout(r, debounceMs));
+    assert.equal(built, 3, 'nothing after dispose');
     assert.ok(fake.calls.includes('destroy'));
   });
 

@@ -1,14 +1,14 @@
 import { PATIENCE } from './wine.js';
 
-/** Polls `check` until it returns a truthy value or the time runs out (PATIENCE times longer under Wine). */
-export async function eventually<T>(check: () => T | Promise<T>, givenTimeoutMs = 10_000, intervalMs = 50): Promise<T> {
+/** Polls `check` until it returns a truthy value (which it resolves with) or the time runs out (PATIENCE times longer under Wine). */
+export async function eventually<T>(check: () => T | Promise<T>, givenTimeoutMs = 10_000, intervalMs = 50): Promise<NonNullable<T>> {
   const timeoutMs = givenTimeoutMs * PATIENCE;
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const value = await check();
-      if (value) return value;
+      if (value) return value as NonNullable<T>;
     } catch (error) {
       last = error;
     }

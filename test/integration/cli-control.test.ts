@@ -152,9 +152,15 @@ describe('berth commands against a running engine', () => {
       let followed = '';
       follower.stdout.on('data', (c) => (followed += c));
       const followerExit = new Promise<number | null>((resolve) => follower.on('exit', resolve));
-      await new Promise((r) => setTimeout(r, 500));
-      await request(served.port, { host: 'shop.localhost', path: '/print?lines=2&tag=live' });
-      await eventually(() => followed.includes('live 000000001'), 5000);
+      // `logs -f` prints nothing when its subscription starts: print live lines until the follower shows some.
+      await eventually(
+        async () => {
+          await request(served.port, { host: 'shop.localhost', path: '/print?lines=2&tag=live' });
+          return followed.includes('live 000000001');
+        },
+        20_000,
+        250,
+      );
       assert.doesNotMatch(followed, /out 0000/);
       follower.kill('SIGINT');
       assert.equal(await followerExit, 0);

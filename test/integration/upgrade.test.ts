@@ -70,14 +70,19 @@ describe('graceful upgrades', () => {
     };
     const clients = Array.from({ length: 8 }, client);
     const switches: number[] = [];
+    // Each switch happens under load: wait until the clients have had a fresh batch of answers (or failed).
+    const moreLoad = async () => {
+      const from = responses.length;
+      await eventually(() => responses.length >= from + 50 || failures.length > 0, 30_000);
+    };
     try {
       for (let v = 2; v <= 6; v++) {
-        await new Promise((r) => setTimeout(r, 400));
+        await moreLoad();
         await writeFile(path.join(folder, 'version.txt'), `v${v}\n`);
         assert.equal(await recycle(app, `version.txt changed to v${v}`), 'succeeded');
         switches[v] = Date.now();
       }
-      await new Promise((r) => setTimeout(r, 400));
+      await moreLoad();
     } finally {
       running = false;
       await Promise.all(clients);
@@ -101,7 +106,7 @@ describe('graceful upgrades', () => {
       const app = await addRunningApp(t2, folder);
       const oldPid = app.workers()[0]!.pid!;
       const slow = request(t2.port, { host: 'inflight.localhost', path: '/slow?ms=1500' });
-      await new Promise((r) => setTimeout(r, 200));
+      await eventually(() => app.workers()[0]?.active === 1, 10_000); // in flight on the old worker
       await writeFile(path.join(folder, 'version.txt'), 'v2\n');
       await app.recycle('test');
       assert.equal((await request(t2.port, { host: 'inflight.localhost' })).body, 'v2');

@@ -35,22 +35,25 @@ describe('WebSockets', () => {
     assert.equal(code, 1000);
   });
 
-  test('131 echo: five messages sent 200 ms apart come back in order', async () => {
+  test('131 echo: messages sent one at a time, then in a burst, come back in order', async () => {
     const socket = await open(t.port, '/echo');
     const received: string[] = [];
-    const allBack = new Promise<void>((resolve) =>
-      socket.on('message', (data) => {
-        received.push(data.toString());
-        if (received.length === 5) resolve();
-      }),
-    );
+    let next: ((text: string) => void) | undefined;
+    socket.on('message', (data) => {
+      received.push(data.toString());
+      next?.(data.toString());
+    });
     for (let i = 1; i <= 5; i++) {
+      const echoed = new Promise<string>((resolve) => (next = resolve));
       socket.send(`message ${i}`);
-      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(await echoed, `message ${i}`);
     }
-    await allBack;
+    // And a burst, all sent before any came back: the tunnel keeps their order.
+    const burstBack = new Promise<void>((resolve) => (next = () => received.length === 10 && resolve()));
+    for (let i = 6; i <= 10; i++) socket.send(`message ${i}`);
+    await burstBack;
     socket.close();
-    assert.deepEqual(received, [1, 2, 3, 4, 5].map((i) => `message ${i}`));
+    assert.deepEqual(received, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((i) => `message ${i}`));
   });
 
   test('an open WebSocket counts as an active request on its worker until it closes', async () => {
