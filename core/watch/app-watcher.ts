@@ -108,6 +108,11 @@ export class AppWatcher extends EventEmitter<AppWatcherEvents> {
     return this.#closing !== undefined;
   }
 
+  /** True while changes wait for the quiet window (tests wait on it instead of guessing how long a change takes). */
+  get pending(): boolean {
+    return this.#batcher.pending;
+  }
+
   /**
    * The folders under watch, relative with forward slashes ('' is the app folder), for diagnostics: it shows that
    * `node_modules` and the log folder cost no watch.

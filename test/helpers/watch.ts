@@ -9,7 +9,10 @@ import { eventually } from './wait.js';
 
 /** The watcher's quiet window in these tests. */
 export const DEBOUNCE_MS = 300;
-/** Long enough after a change to be sure no trigger is coming. */
+/**
+ * Long enough after a change to be sure no trigger is coming. Only for what has no later signal to wait on (a closed
+ * watcher reports nothing); elsewhere `settle()` proves the absence by a trigger that comes after it.
+ */
 export const QUIET_MS = DEBOUNCE_MS + 1500;
 
 export interface Harness {
@@ -20,6 +23,12 @@ export interface Harness {
   remove(file: string): Promise<void>;
   /** Waits until `count` triggers arrived, then returns the last. */
   trigger(count?: number): Promise<ChangeTrigger>;
+  /**
+   * Proves that no trigger is pending, without waiting a fixed time: changes `sentinel` (berth.yml always counts) and
+   * waits for its trigger, which must be the next one and name only the sentinel. Every earlier change was seen
+   * before it, so an unwanted trigger would have come first or been merged into it.
+   */
+  settle(sentinel?: string): Promise<void>;
 }
 
 /** An app folder with `files`, watched; closed and removed after the test. */
@@ -55,6 +64,12 @@ export async function watchApp(
     async trigger(count = 1) {
       await eventually(() => triggers.length >= count, 10_000);
       return triggers[count - 1]!;
+    },
+    async settle(sentinel = 'berth.yml') {
+      const expected = triggers.length + 1;
+      await write(sentinel);
+      await eventually(() => triggers.length >= expected, 10_000);
+      assert.deepEqual(triggers.slice(expected - 1).map((x) => x.files), [[sentinel]], `only the sentinel ${sentinel} triggered after ${expected - 1} trigger(s)`);
     },
   };
 }

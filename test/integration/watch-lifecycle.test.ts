@@ -66,8 +66,7 @@ describe('watcher polling backend (forced)', () => {
     assert.equal((await app.trigger(3)).reason, 'old.js deleted');
     await app.write('idontexist/a.txt');
     assert.equal((await app.trigger(4)).reason, 'idontexist/a.txt added');
-    await sleep(QUIET_MS);
-    assert.equal(app.triggers.length, 4);
+    await app.settle();
   });
 
   test('BERTH_FORCE_POLLING=1 forces polling; the interval defaults to 5000 ms', async (t) => {
@@ -96,6 +95,8 @@ describe('watcher close()', () => {
     assert.deepEqual(app.watcher.watchedFolders(), []);
     await app.write('server.js');
     await app.write('new.js');
+    // Proving an absence with nothing later to wait for: a closed watcher reports nothing, so give a trigger the time
+    // it would need (watchedFolders() above is the direct proof that nothing is watched).
     await sleep(QUIET_MS);
     assert.deepEqual(app.triggers, []);
   });
@@ -103,8 +104,11 @@ describe('watcher close()', () => {
   test('changes still waiting for the quiet window are dropped by close', async (t) => {
     const app = await watchApp(t, { 'server.js': 'x' }, { debounceMs: 1500 });
     await app.write('server.js');
-    await sleep(400);
+    await eventually(() => app.watcher.pending, 10_000);
     await app.watcher.close();
+    assert.equal(app.watcher.pending, false);
+    // Proving an absence with nothing later to wait for: a closed watcher reports nothing, so wait past the
+    // window in which the dropped batch would have been reported.
     await sleep(2000);
     assert.deepEqual(app.triggers, []);
   });

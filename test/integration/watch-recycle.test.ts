@@ -3,7 +3,7 @@
  * iisnode functional tests 106, 117, 121, 125 and 143, plus debounce, deletion, globs, exclusions, the log folder.
  */
 import assert from 'node:assert/strict';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { addRunningApp, startEngine, type TestEngine } from '../helpers/engine.js';
@@ -39,6 +39,17 @@ describe('recycling on file changes', () => {
   const body = async (host: string, urlPath = '/') => (await request(t.port, { host: `${host}.localhost`, path: urlPath })).body;
   const recycles = (app: string, kind: 'recycle-started' | 'recycle-succeeded' | 'recycle-failed') =>
     t.events.filter((e) => e.type === kind && e.app === app);
+  /**
+   * Proves that no recycle is pending without waiting a fixed time: changes server.js and waits for the recycle it
+   * causes, which must be the next one and name only server.js (an unwanted one would come first or merge into it).
+   */
+  async function settle(app: string, folder: string): Promise<void> {
+    const expected = recycles(app, 'recycle-started').length + 1;
+    await writeFile(path.join(folder, 'server.js'), hello(`settled ${expected}`));
+    await eventually(() => recycles(app, 'recycle-succeeded').length >= expected, 10_000);
+    const reasons = recycles(app, 'recycle-started').slice(expected - 1).map((e) => (e.type === 'recycle-started' ? e.reason : ''));
+    assert.deepEqual(reasons, ['server.js changed'], `only the change to server.js recycled after ${expected - 1} recycle(s)`);
+  }
 
   test('106 autoupdate: a new server.js is served after the change, and the recycle names the file', async () => {
     const folder = await site('autoupdate', { 'server.js': hello('Hello, world 1') });
@@ -106,11 +117,10 @@ require('http').createServer((q, r) => {
     const folder = await site('burst', { 'server.js': hello('v1') });
     await Promise.all(Array.from({ length: 200 }, (_, i) => writeFile(path.join(folder, `module${i}.js`), `module.exports = ${i};\n`)));
     await eventually(() => recycles('burst', 'recycle-succeeded').length === 1, 10_000);
-    await new Promise((r) => setTimeout(r, 1500));
-    assert.equal(recycles('burst', 'recycle-started').length, 1);
     const started = recycles('burst', 'recycle-started')[0];
     assert.ok(started?.type === 'recycle-started');
     assert.match(started.reason, /^200 files (changed|added)/);
+    await settle('burst', folder); // one recycle for the burst
   });
 
   test('deleting a watched file recycles', async () => {
@@ -132,23 +142,29 @@ require('http').createServer((q, r) => {
     });
     await writeFile(path.join(folder, 'lib/deep/a.test.js'), 'module.exports = 2;\n');
     await writeFile(path.join(folder, 'readme.txt'), 'changed\n');
-    await new Promise((r) => setTimeout(r, 1500));
-    assert.equal(recycles('globs', 'recycle-started').length, 0);
+    // Changes that match nothing: the first recycle names only the later a.js.
     await writeFile(path.join(folder, 'lib/deep/a.js'), 'module.exports = 2;\n');
     await eventually(() => recycles('globs', 'recycle-succeeded').length === 1, 8000);
     const started = recycles('globs', 'recycle-started')[0];
     assert.ok(started?.type === 'recycle-started');
     assert.equal(started.reason, 'lib/deep/a.js changed');
+    await settle('globs', folder);
   });
 
   test('the log folder never triggers a recycle, even when everything is watched', async () => {
-    await site('chatty', {
+    const folder = await site('chatty', {
       'server.js': `require('http').createServer((q, r) => { console.log('request ' + q.url); r.end('ok'); }).listen(process.env.PORT);\n`,
       'berth.yml': 'watchedFiles: "**/*"\n',
     });
     for (let i = 0; i < 10; i++) await body('chatty', `/${i}`);
-    await new Promise((r) => setTimeout(r, 1500));
-    assert.equal(recycles('chatty', 'recycle-started').length, 0);
+    // The lines are on disk in the log folder (inside the app folder) before the next change...
+    const logs = path.join(folder, 'iisnode');
+    await eventually(async () => {
+      for (const name of await readdir(logs)) if ((await readFile(path.join(logs, name), 'utf8')).includes('request /9')) return true;
+      return false;
+    }, 10_000);
+    // ...so the first recycle names only that change: the log writes triggered none.
+    await settle('chatty', folder);
   });
 
   test('a broken configuration file keeps the running version serving and reports the error', async () => {
