@@ -36,8 +36,14 @@ describe('debug store', () => {
     session = { app: 'shop', active: true, port: 5060, pid: 10, webSocketUrl: 'ws://127.0.0.1:5060/x', devtoolsUrl: 'devtools://x' };
     engine.push('events', { type: 'debug-started', app: 'shop', mode: 'exclusive', brk: false, port: 5060, pid: 10, webSocketUrl: 'ws://127.0.0.1:5060/x', devtoolsUrl: 'devtools://x' });
     await until(() => debug.info?.port === 5060);
+    // Another app's stop changes nothing here: record every change until a later event of this app has arrived.
+    const seen: (boolean | undefined)[] = [];
+    const stopWatching = debug.$subscribe(() => seen.push(debug.info?.active), { flush: 'sync' });
     engine.push('events', { type: 'debug-stopped', app: 'other' });
-    await new Promise((r) => setTimeout(r, 20));
+    engine.push('events', { type: 'debug-started', app: 'shop', mode: 'exclusive', brk: false, port: 5062, pid: 10, webSocketUrl: 'ws://127.0.0.1:5062/x', devtoolsUrl: 'devtools://x' });
+    await until(() => debug.info?.port === 5062);
+    stopWatching();
+    expect(seen).not.toContain(false);
     expect(debug.info?.active).toBe(true);
   });
 

@@ -138,8 +138,11 @@ export class FakeEngine {
   }
 }
 
-/** Waits until `check` holds (for state that settles after a few microtasks or a debounce). */
-export async function until(check: () => boolean, timeoutMs = 2000): Promise<void> {
+/**
+ * Waits until `check` holds (for state that settles after a few microtasks or a debounce). The limit only bounds a
+ * failing test; it is generous because a loaded machine can be slow to run even a few microtasks.
+ */
+export async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error('condition not met in time');

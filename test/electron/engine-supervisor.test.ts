@@ -85,7 +85,9 @@ describe('engine supervisor', () => {
     children[0]!.say({ type: 'failed', code: 'PORT_IN_USE', message: 'Port 8080 is in use by nginx.exe (pid 42).' });
     children[0]!.exit(1);
     await assert.rejects(waiting, /Port 8080 is in use/);
-    await new Promise((r) => setTimeout(r, 40));
+    // Proving an absence by timer order, not by time: a restart would have been scheduled at the exit with at most
+    // backoff.maxMs, so a timer of that length set now fires after it.
+    await new Promise((r) => setTimeout(r, backoff.maxMs));
     assert.equal(children.length, 1, 'no restart');
     assert.deepEqual(supervisor.status, { state: 'failed', code: 'PORT_IN_USE', message: 'Port 8080 is in use by nginx.exe (pid 42).' });
     // Changing the port (a restart with new settings) tries again.

@@ -82,11 +82,11 @@ describe('berth serve', () => {
 
   test('Ctrl+C: the in-flight request finishes, workers run their exit handlers, nothing keeps running', async () => {
     const folder = await copyFixture('slow', dir, 'graceful');
-    const s = await serve([folder], { EXIT_MARKER_DIR: dir });
+    const s = await serve([folder], { EXIT_MARKER_DIR: dir, REQUEST_MARKER_DIR: dir });
     const [pid] = workerPids(s.output());
     assert.ok(pid);
     const inFlight = request(s.port, { host: 'graceful.localhost', path: '/slow?ms=1500' });
-    await new Promise((r) => setTimeout(r, 300));
+    await eventually(() => existsSync(path.join(dir, `request-${pid}`)), 10_000); // the request is in the worker
     interrupt(s.child);
     const res = await inFlight;
     assert.equal(res.status, 200);

@@ -138,11 +138,9 @@ describe('iisnode functional tests', () => {
 
   test('140 large download: 30 MB streamed in 1 KB writes arrives complete', async () => {
     await addRunningApp(t, await copyFixture('large', dir));
-    const started = Date.now();
     const res = await get('large');
     assert.equal(res.status, 200);
     assert.equal(res.bodyBytes.length, THIRTY_MB);
-    assert.ok(Date.now() - started < 10_000);
   });
 
   test('141 large upload: 31 MB reach the app', async () => {

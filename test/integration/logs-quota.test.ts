@@ -13,6 +13,7 @@ import { LogIndexUpdater } from '../../core/logs/index-page.js';
 import { logFileName, parseLogFileName } from '../../core/logs/naming.js';
 import { enforceLogQuota } from '../../core/logs/quota.js';
 import { tempDir } from '../helpers/paths.js';
+import { eventually } from '../helpers/wait.js';
 import { skipUnderWine } from '../helpers/wine.js';
 
 const SETTINGS: LogSettings = {
@@ -176,7 +177,7 @@ describe('index.html', () => {
       let writes = 0;
       const updater = new LogIndexUpdater(dir, { debounceMs: 30, now: () => (writes++, 0) });
       for (let i = 0; i < 20; i++) updater.schedule();
-      await new Promise((r) => setTimeout(r, 120));
+      await eventually(() => writes > 0, 5000, 5); // the debounced rewrite started
       await updater.flush();
       assert.equal(writes, 1, 'twenty requests, one write');
       const html = await readFile(path.join(dir, 'index.html'), 'utf8');

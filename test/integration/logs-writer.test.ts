@@ -305,7 +305,10 @@ describe('log capture: failures', () => {
     try {
       const blocker = path.join(dir, 'afile');
       await writeFile(blocker, 'a regular file where the app folder should be');
-      const logs = capture(blocker, { logDirectory: 'logs' }, { retryMs: 100 });
+      // The real file system, with its folder creations counted: the retries are what the test waits for.
+      let mkdirs = 0;
+      const countingFs: LogFs = { ...nodeLogFs, mkdir: (folder) => (mkdirs++, nodeLogFs.mkdir(folder)) };
+      const logs = capture(blocker, { logDirectory: 'logs' }, { retryMs: 100, fs: countingFs });
       stopLater(() => logs.close());
       const problems: LogProblem[] = [];
       logs.on('problem', (p) => problems.push(p));
@@ -317,7 +320,8 @@ describe('log capture: failures', () => {
       assert.equal(w1.write('stderr', b('kept err\n')), true);
       assert.equal(w2.write('stdout', b('other worker\n')), true);
       await eventually(() => problems.length > 0, 5000, 10);
-      await new Promise((r) => setTimeout(r, 250)); // a few failed retries
+      const failedSoFar = mkdirs;
+      await eventually(() => mkdirs >= failedSoFar + 3, 10_000, 10); // a few failed retries
       assert.equal(problems.length, 1, 'reported once for the app');
       assert.equal(problems[0]!.code, 'ENOTDIR');
       assert.match(problems[0]!.message, /afile[\\/]logs/);

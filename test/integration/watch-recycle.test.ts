@@ -54,14 +54,11 @@ describe('recycling on file changes', () => {
   test('106 autoupdate: a new server.js is served after the change, and the recycle names the file', async () => {
     const folder = await site('autoupdate', { 'server.js': hello('Hello, world 1') });
     assert.equal(await body('autoupdate'), 'Hello, world 1');
-    const written = Date.now();
     await writeFile(path.join(folder, 'server.js'), hello('Hello, world 2'));
     await eventually(async () => (await body('autoupdate')) === 'Hello, world 2', 8000, 20);
-    const took = Date.now() - written;
     const started = recycles('autoupdate', 'recycle-started')[0];
     assert.ok(started?.type === 'recycle-started');
     assert.equal(started.reason, 'server.js changed');
-    assert.ok(took < 8000, `new version after ${took} ms`);
   });
 
   test('117 a dependency in node_modules recycles when watchedFiles names it', async () => {

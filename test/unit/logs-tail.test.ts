@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LogTail, type TailBatch } from '../../core/logs/tail.js';
+import { eventually } from '../helpers/wait.js';
 
 const b = (text: string) => Buffer.from(text, 'utf8');
 
@@ -101,16 +102,20 @@ describe('LogTail', () => {
 
     tail.push(2, 'stdout', b('new 1\nnew 2\n'));
     tail.push(1, 'stderr', b('new 3\n'));
-    await sleep(5);
-    assert.equal(c.batches.length, 1, 'held for the batch interval');
+    assert.equal(c.batches.length, 1, 'held for the batch interval, not sent at once');
     const second = await c.next(2);
     assert.deepEqual(second.lines.map((l) => l.text), ['new 1', 'new 2', 'new 3']);
     assert.deepEqual(second.lines.map((l) => l.stream), ['stdout', 'stdout', 'stderr']);
     assert.ok(second.lines.every((l, i, all) => i === 0 || l.seq === all[i - 1]!.seq + 1));
 
     unsubscribe();
+    // A witness subscribed now gets the next line: by then an unsubscribed one would have had it too.
+    const witness = collector();
+    const stopWitness = tail.subscribe({ lines: 0 }, witness.callback);
+    await witness.next(1);
     tail.push(1, 'stdout', b('after\n'));
-    await sleep(80);
+    assert.deepEqual((await witness.next(2)).lines.map((l) => l.text), ['after']);
+    stopWitness();
     assert.equal(c.batches.length, 2, 'nothing after unsubscribe');
     assert.equal(tail.subscriberCount, 0);
   });
@@ -153,7 +158,9 @@ describe('LogTail', () => {
       for (let i = round * 100; i < round * 100 + 100; i++) tail.push(1, 'stdout', b(`n${i}\n`));
       await new Promise((resolve) => setImmediate(resolve));
     }
-    await sleep(50);
+    // The fast one saw every line: by then the slow one would have had a batch, had it not been held.
+    const fastSeen = () => fast.batches.reduce((n, x) => n + x.lines.length, 0);
+    await eventually(() => fastSeen() >= 1000, 5000, 5);
     assert.equal(slow.length, 1, 'held while busy');
     release();
     while (slow.length < 2) await sleep(5);
@@ -162,8 +169,7 @@ describe('LogTail', () => {
     assert.equal(batch.lines.length, 100);
     assert.equal(batch.lines[0]!.text, 'n900');
     assert.equal(batch.lines.at(-1)!.text, 'n999');
-    // The fast one saw every line.
-    await sleep(30);
+    // The fast one saw every line, each once.
     const seen = fast.batches.flatMap((x) => x.lines.map((l) => l.text));
     assert.equal(seen.length, 1000);
     assert.equal(fast.batches.reduce((n, x) => n + x.dropped, 0), 0);
