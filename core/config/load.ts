@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { deepYamlNesting, oversizeIssue } from './file-guard.js';
 import { isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { closest, coerce, expandPercentVars } from './values.js';
 import { defaultSettings, SETTING_BY_KEY, SETTING_NAMES, SETTINGS, type SettingDef, type SettingName, type Settings } from './schema.js';
@@ -78,7 +80,11 @@ export async function loadConfig(folder: string, options: LoadOptions = {}): Pro
     const text = await readOptional(file);
     if (text !== undefined) found.push(file);
     if (text !== undefined && found.length === 1) {
-      applyFile(file, text, name !== BERTH_FILE, env, settings, sources, errors, warnings);
+      const outcome = await readFileSettings({ file, text, iisnodeDialect: name !== BERTH_FILE, env, settings, sources });
+      Object.assign(settings, outcome.settings);
+      Object.assign(sources, outcome.sources);
+      errors.push(...outcome.errors);
+      warnings.push(...outcome.warnings);
     }
   }
   if (found.length > 1) {
@@ -94,6 +100,8 @@ export async function loadConfig(folder: string, options: LoadOptions = {}): Pro
 }
 
 async function readOptional(file: string): Promise<string | undefined> {
+  const oversize = await oversizeIssue(file); // checked before reading: a huge file is never read, let alone parsed
+  if (oversize) throw new ConfigError([oversize]);
   try {
     return await readFile(file, 'utf8');
   } catch (error) {
@@ -135,6 +143,85 @@ function applyEnvironment(
   }
 }
 
+/** One settings file to read into settings already holding the defaults and the environment's values. */
+export interface FileJob {
+  file: string;
+  text: string;
+  iisnodeDialect: boolean;
+  env: NodeJS.ProcessEnv;
+  settings: Record<SettingName, unknown>;
+  sources: Record<SettingName, SettingSource>;
+}
+
+export interface FileOutcome {
+  settings: Record<SettingName, unknown>;
+  sources: Record<SettingName, SettingSource>;
+  errors: ConfigIssue[];
+  warnings: ConfigIssue[];
+}
+
+/** Reads a settings file's text into a copy of the job's settings. Pure; also what the parse thread runs. */
+export function applyFileJob(job: FileJob): FileOutcome {
+  const outcome: FileOutcome = { settings: { ...job.settings }, sources: { ...job.sources }, errors: [], warnings: [] };
+  const deep = deepYamlNesting(job.file, job.text);
+  if (deep) outcome.errors.push(deep);
+  else applyFile(job.file, job.text, job.iisnodeDialect, job.env, outcome.settings, outcome.sources, outcome.errors, outcome.warnings);
+  return outcome;
+}
+
+/** Files up to this size are read inline (well under a millisecond); bigger ones on a thread of their own. */
+const INLINE_PARSE_LIMIT = 16 * 1024;
+
+/**
+ * The last outcome per file: the engine, the dashboard's settings view and a web.config site may all read the same
+ * unchanged file; it is parsed once per change (and concurrent readers share one parse).
+ */
+const recentOutcomes = new Map<string, { key: string; outcome: Promise<FileOutcome> }>();
+const RECENT_OUTCOMES_KEPT = 200;
+
+async function readFileSettings(job: FileJob): Promise<FileOutcome> {
+  const key = `${job.iisnodeDialect}\0${JSON.stringify(job.settings)}\0${JSON.stringify(job.env)}\0${job.text}`;
+  let entry = recentOutcomes.get(job.file);
+  if (!entry || entry.key !== key) {
+    entry = { key, outcome: job.text.length <= INLINE_PARSE_LIMIT ? Promise.resolve(applyFileJob(job)) : applyFileOnThread(job) };
+    recentOutcomes.delete(job.file);
+    recentOutcomes.set(job.file, entry);
+    if (recentOutcomes.size > RECENT_OUTCOMES_KEPT) recentOutcomes.delete(recentOutcomes.keys().next().value!);
+  }
+  return structuredClone(await entry.outcome); // callers own what they get
+}
+
+/**
+ * Parses on a worker thread, so that a big file never holds up the engine's event loop (other apps' requests). If
+ * the thread cannot run (a packaged build that cannot load it), the file is read inline instead.
+ */
+function applyFileOnThread(job: FileJob): Promise<FileOutcome> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (outcome: () => FileOutcome) => {
+      if (settled) return;
+      settled = true;
+      resolve(outcome());
+    };
+    let thread: Worker;
+    try {
+      thread = new Worker(new URL('./parse-thread.js', import.meta.url), { workerData: job });
+    } catch {
+      settle(() => applyFileJob(job));
+      return;
+    }
+    thread.once('message', (outcome: FileOutcome) => {
+      settle(() => outcome);
+      void thread.terminate();
+    });
+    thread.once('error', () => settle(() => applyFileJob(job)));
+    thread.once('exit', () => settle(() => applyFileJob(job)));
+  });
+}
+
+/** More unknown keys than this are summed up in one warning (each guess at a typo costs a little). */
+const UNKNOWN_KEYS_LISTED = 50;
+
 function applyFile(
   file: string,
   text: string,
@@ -147,7 +234,9 @@ function applyFile(
 ): void {
   const lines = new LineCounter();
   const source = adaptFlatYaml(text, iisnodeDialect ? 'iisnode' : 'berth');
-  const doc = parseDocument(source, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  // uniqueKeys is checked below: the yaml package's own check compares every key with every other (seconds on a
+  // file of thousands of keys).
+  const doc = parseDocument(source, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
   const at = (node: YamlNode | null | undefined) => {
     const offset = node?.range?.[0] ?? 0;
     const pos = lines.linePos(offset);
@@ -172,9 +261,20 @@ function applyFile(
     errors.push({ severity: 'error', file, ...at(root), message: 'must be a list of `key: value` lines.', fix: 'For example `nodeProcessCountPerApplication: 2`.' });
     return;
   }
+  const keyLines = new Map<unknown, number>();
+  let unknownKeys = 0;
+  let firstUnlisted: { file: string; line: number; column: number } | undefined;
   for (const pair of root.items) {
     const keyNode = isScalar(pair.key) ? pair.key : undefined;
     const where = { file, ...at((pair.key ?? pair.value) as YamlNode) };
+    if (keyNode) {
+      const earlier = keyLines.get(keyNode.value);
+      if (earlier !== undefined) {
+        errors.push({ severity: 'error', ...where, message: `is not valid YAML: Map keys must be unique ("${String(keyNode.value)}" is also on line ${earlier}).`, fix: 'Keep one of the two lines.' });
+        continue;
+      }
+      keyLines.set(keyNode.value, where.line);
+    }
     const key = keyNode && keyNode.value !== null ? String(keyNode.value).trim() : '';
     if (!key) {
       errors.push({ severity: 'error', ...where, message: 'has a value without a key.', fix: 'Write the setting name before the colon.' });
@@ -182,6 +282,10 @@ function applyFile(
     }
     const name = SETTING_BY_KEY.get(key.toLowerCase());
     if (!name) {
+      if (++unknownKeys > UNKNOWN_KEYS_LISTED) {
+        firstUnlisted ??= where;
+        continue;
+      }
       const guess = closest(key, SETTING_BY_KEY.keys());
       warnings.push({
         severity: 'warning',
@@ -222,6 +326,14 @@ function applyFile(
     }
     settings[name] = result.value;
     sources[name] = { kind: 'file', file, line: where.line };
+  }
+  if (firstUnlisted) {
+    warnings.push({
+      severity: 'warning',
+      ...firstUnlisted,
+      message: `${unknownKeys - UNKNOWN_KEYS_LISTED} more unknown settings, from this line on, are ignored.`,
+      fix: 'Is this really a Berth settings file?',
+    });
   }
 }
 

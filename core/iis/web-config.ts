@@ -10,6 +10,7 @@
  * failure. A file that is not well-formed XML gets one error with the parser's line and column.
  */
 import { readFile } from 'node:fs/promises';
+import { deepXmlNesting, oversizeIssue } from '../config/file-guard.js';
 import type { ConfigIssue } from '../config/load.js';
 import { readIisnodeElement, type IisnodeSection, type Where } from './iisnode-settings.js';
 import { joinRel, segmentsOf } from './paths.js';
@@ -280,6 +281,12 @@ export function parseWebConfig(text: string, options: ParseOptions): WebConfig {
   const folder = options.folder ?? '';
   const env = options.env ?? process.env;
   const result: WebConfig = { file, folder, layers: [], warnings: [] };
+  // The XML tree is built recursively: absurd nesting is refused before it could exhaust the stack.
+  const deep = deepXmlNesting(file, text);
+  if (deep) {
+    result.fatal = deep;
+    return result;
+  }
   const xml = parseXml(text);
   if (!xml.ok) {
     result.fatal = {
@@ -340,6 +347,8 @@ export function parseWebConfig(text: string, options: ParseOptions): WebConfig {
 /** Reads and parses a web.config file. Undefined when it does not exist; an unreadable file is a fatal problem. */
 export async function readWebConfig(file: string, options: Omit<ParseOptions, 'file'> = {}): Promise<WebConfig | undefined> {
   let bytes: Buffer;
+  const oversize = await oversizeIssue(file); // a huge file is never read, let alone parsed
+  if (oversize) return { file, folder: options.folder ?? '', layers: [], warnings: [], fatal: oversize };
   try {
     bytes = await readFile(file);
   } catch (error) {
