@@ -18,6 +18,7 @@ import { exclusive, settle } from './engine/app-queue.js';
 import { AppRecords, countRestart, isFolder, missingFolderProblem, newRecord, type AppRecord, type AppRecordView } from './engine/app-records.js';
 import { asEngineError, EngineError, listenError } from './engine/errors.js';
 import { HostTable } from './engine/host-table.js';
+import { crashOutput, EventHistory } from './history/event-history.js';
 import { hostSite, type SiteHostingContext } from './engine/site-hosting.js';
 
 export { appEnvironment, type AppRecordView } from './engine/app-records.js';
@@ -61,6 +62,8 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
   readonly registryProblem: RegistryProblem | undefined;
   /** Every app's and worker's last 10 minutes, sampled once a second. */
   readonly metrics = new MetricsCollector();
+  /** Every app's last events and last crash (from before any window opened, and across restarts with a file). */
+  readonly history: EventHistory;
   readonly startedAt = Date.now();
   private readonly records: AppRecords;
   private readonly hosts = new HostTable((app, warning) => this.report({ type: 'config-warnings', app, warnings: [warning] }));
@@ -80,6 +83,7 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
     this.registryProblem = options.registryProblem;
     this.records = new AppRecords(this.platform);
     this.front = new FrontServer(this);
+    this.history = new EventHistory(options.historyFile ? { file: options.historyFile } : {});
     // Every control API connection and subscription listens here; their number is bounded by the control server
     // (MAX_SUBSCRIPTIONS per connection), not by EventEmitter's leak heuristic of 10.
     this.setMaxListeners(0);
@@ -96,6 +100,7 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
         this.hosts.routesChanged();
       }
     }
+    this.history.record(event, () => crashOutput(this.hosts.apps.get((event as { app: string }).app), event));
     this.emit('event', event);
   }
 
@@ -114,6 +119,7 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
   }
 
   async start(): Promise<void> {
+    await this.history.load();
     try {
       this.address = await this.front.listen(this.requestedPort, this.host);
     } catch (error) {
@@ -465,6 +471,7 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
         await app.dispose();
       }),
     );
+    await this.history.flush();
   }
 
   /** Force-kills every worker at once (for a second Ctrl+C). */

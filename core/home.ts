@@ -1,6 +1,7 @@
 /**
  * The Berth home folder: per-user state that outlives one engine run. It holds the app registry (`apps.yml`), the
- * control API's token (`token`, owner-only) and the discovery file of the running engine (`engine.json`).
+ * control API's token (`token`, owner-only), the discovery file of the running engine (`engine.json`) and the apps'
+ * event history (`events.json`).
  *
  * Where: `BERTH_HOME` when set; else the system's per-user configuration folder: `%APPDATA%\Berth` on Windows,
  * `~/Library/Application Support/Berth` on macOS, `$XDG_CONFIG_HOME/berth` or `~/.config/berth` elsewhere.
@@ -18,6 +19,8 @@ export const HOME_FILES = {
   token: 'token',
   /** Where the running engine's control API listens (see core/control/discovery.ts). */
   discovery: 'engine.json',
+  /** The apps' last events and crashes, kept across engine runs (see core/history). */
+  history: 'events.json',
 } as const;
 
 export interface HomeInputs {

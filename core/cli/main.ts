@@ -19,6 +19,7 @@ ${SERVE_USAGE}
   berth start|stop|restart|recycle <app>
   berth enable|disable <app>
   berth logs <app> [-f] [--stderr | --stdout] [-n <lines>]
+  berth events <app> [-f] [--json] [-n <count>]
   berth config <app> [<setting>=<value>...] [--unset <setting>] [--all] [--json]
   berth debug <app> on|off|info [--break] [--cookie] [--json]
   berth snapshot <app> [--pid <pid>]
@@ -41,6 +42,8 @@ debug    on: one debug worker with node's inspector (--break: paused on the firs
          carrying the debug cookie); prints how to attach from Chrome/Edge DevTools or VS Code. off: back to normal.
 snapshot Writes a heap snapshot of a worker (open it in DevTools' Memory panel) into <Berth home>/snapshots.
 profile  Records a CPU profile of a worker for --seconds (default 10) into <Berth home>/snapshots.
+events   What happened to an app (starts, crashes with their output, upgrades, settings), remembered across engine
+         restarts; -f follows new events.
 dashboard  The address of the web dashboard (the desktop app's UI in a browser), with the engine's token in it.
 
 serve options:

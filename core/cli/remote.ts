@@ -12,6 +12,7 @@ import { findEngine } from '../control/discovery.js';
 import type { AppSummary, DebugInfo, LogLine, Problem, SettingValue, WorkerInfo } from '../control/protocol.js';
 import { readToken } from '../control/token.js';
 import { defaultBerthHome, homeFile } from '../home.js';
+import { events } from './events-command.js';
 import { bytes, duration, number, table } from './format.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, noEngine: 3 } as const;
@@ -26,7 +27,7 @@ export class CliError extends Error {
   }
 }
 
-interface Output {
+export interface Output {
   out: (text: string) => void;
   err: (text: string) => void;
 }
@@ -59,7 +60,7 @@ export async function connect(env: NodeJS.ProcessEnv = process.env): Promise<Con
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
-function parse(command: string, args: string[], options: ParseArgsConfig['options'], positionals: [min: number, max: number, names: string]) {
+export function parse(command: string, args: string[], options: ParseArgsConfig['options'], positionals: [min: number, max: number, names: string]) {
   let parsed;
   try {
     parsed = parseArgs({ args, options: options ?? {}, allowPositionals: true, strict: true });
@@ -103,7 +104,7 @@ function reportRunning(app: AppSummary, verb: string, output: Output): number {
 }
 
 /** A command: parses its arguments first (usage errors need no engine), then connects. */
-type Command = (connect: () => Promise<ControlClient>, args: string[], output: Output) => Promise<number>;
+export type Command = (connect: () => Promise<ControlClient>, args: string[], output: Output) => Promise<number>;
 
 const ls: Command = async (connect, args, output) => {
   const { values } = parse('ls', args, { json: { type: 'boolean' } }, [0, 0, 'no arguments']);
@@ -434,6 +435,7 @@ export const REMOTE_COMMANDS: Record<string, Command> = {
   disable: lifecycle('disable'),
   recycle,
   logs,
+  events,
   config,
   debug,
   snapshot,

@@ -69,6 +69,11 @@ export function makeHandlers({ engine, home, info }: HandlerContext): Handlers {
       known(app);
       return engine.metrics.history(app, seconds);
     },
+    // Known apps only; a removed app's history is forgotten with it.
+    'events.history': ({ app, limit }) => {
+      known(app);
+      return engine.history.of(app, limit);
+    },
     'events.subscribe': ({ app }, subs) => {
       known(app);
       return { subscription: subs.events(app) };

@@ -131,6 +131,7 @@ export const PARAMS: { [M in Method]: Check<Params<M>> } = {
   'logs.get': object({ app, lines: optional(wholeNumber(0, MAX_LOG_LINES)), streams: optional(streams) }),
   'metrics.get': object({ app: optional(app) }),
   'metrics.history': object({ app, seconds: optional(wholeNumber(1, 600)) }),
+  'events.history': object({ app, limit: optional(wholeNumber(1, 1000)) }),
   'events.subscribe': object({ app: optional(app) }),
   'logs.subscribe': object({ app, lines: optional(wholeNumber(0, MAX_LOG_LINES)), streams: optional(streams) }),
   'metrics.subscribe': object({ app: optional(app) }),

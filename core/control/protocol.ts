@@ -325,6 +325,25 @@ export interface DebugInfo {
   cookie?: string;
 }
 
+/** One event the engine remembers (core/history): when it happened, and for a crash the output before it. */
+export interface HistoryEntry {
+  /** Increases by one per remembered event (across apps and engine restarts). */
+  seq: number;
+  /** Epoch ms. */
+  time: number;
+  event: EngineEvent;
+  /** For a crash: the app's last output lines before it, oldest first. */
+  output?: { stream: LogStream; text: string }[];
+}
+
+export interface EventHistoryView {
+  app: string;
+  /** Oldest first; at most 200 per app are kept. */
+  events: HistoryEntry[];
+  /** The last crash (a worker exiting unasked, an app error, a failed upgrade), kept even when older than `events`. */
+  lastCrash: HistoryEntry | null;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Calls
 
@@ -363,6 +382,11 @@ export interface Calls {
   'logs.get': { params: AppRef & { lines?: number; streams?: LogStream[] }; result: LogLine[] };
   'metrics.get': { params: { app?: string }; result: MetricsBatch };
   'metrics.history': { params: AppRef & { seconds?: number }; result: MetricsHistory };
+  /**
+   * The app's remembered events (from before this connection, and before the engine's last restart), oldest first:
+   * the last `limit` of them (default all kept), and its last crash. Read it, then subscribe for what comes next.
+   */
+  'events.history': { params: AppRef & { limit?: number }; result: EventHistoryView };
   /** Engine events, in order (`app` filters to one app's). */
   'events.subscribe': { params: { app?: string }; result: { subscription: string } };
   /** The app's output: the last `lines` lines (default 0) in the result, then new ones as they come. */

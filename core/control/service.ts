@@ -95,7 +95,14 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     registryProblem = opened.problem;
   }
   const { home: _home, mode: _mode, controlPort, allowedOrigins, attach, onInternalError, serveHttp, ...engineOptions } = options;
-  const engine = new Engine({ ...engineOptions, ...(registry ? { registry } : {}), ...(registryProblem ? { registryProblem } : {}) });
+  // The history file belongs to the home's one engine: a second engine (folders mode beside a running one) keeps its own in memory.
+  const historyFile = notice === undefined ? homeFile(home, 'history') : undefined;
+  const engine = new Engine({
+    ...engineOptions,
+    ...(registry ? { registry } : {}),
+    ...(registryProblem ? { registryProblem } : {}),
+    ...(historyFile && engineOptions.historyFile === undefined ? { historyFile } : {}),
+  });
   attach?.(engine);
 
   let control: ControlServer | undefined;

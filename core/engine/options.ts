@@ -20,6 +20,8 @@ export interface EngineOptions {
   registry?: Registry;
   /** The registry file was unusable and moved aside (reported as an event when the engine starts). */
   registryProblem?: RegistryProblem;
+  /** Where the apps' event history is kept between runs (core/history); none: in memory only. */
+  historyFile?: string;
 }
 
 export interface AddAppOptions {

@@ -92,3 +92,25 @@ describe('apps store', () => {
     expect(failed?.detail).toMatch(/Generation 1 keeps serving/);
   });
 });
+
+describe('apps store: the engine-kept history', () => {
+  it('builds the timeline from events.history (newest first) and keeps the last crash with its output', async () => {
+    const { engine } = engineWith();
+    engine.on('events.history', ({ app }) => ({
+      app,
+      events: [
+        { seq: 1, time: 1000, event: { type: 'app-added', app, folder: '/x', url: 'http://shop.localhost/' } },
+        { seq: 2, time: 2000, event: { type: 'app-state', app, state: 'running' } },
+        { seq: 3, time: 3000, event: { type: 'app-error', app, title: 'It crashed', detail: 'Fix it' } },
+      ],
+      lastCrash: { seq: 3, time: 3000, event: { type: 'app-error', app, title: 'It crashed', detail: 'Fix it' }, output: [{ stream: 'stdout', text: 'booting' }] },
+    }));
+    await connected(engine);
+    const apps = useApps();
+    apps.attach();
+    await apps.loadHistory('shop');
+    expect(apps.timelines.shop!.map((e) => e.title)).toEqual(['It crashed', 'Running']);
+    expect(apps.timelines.shop![0]!.time).toBe(3000);
+    expect(apps.lastCrash.shop?.output?.[0]?.text).toBe('booting');
+  });
+});

@@ -9,7 +9,7 @@ import { errorMessage } from '../api/control-client.js';
 import { useConnection } from './connection.js';
 import { useFeed } from './feed.js';
 import { useToasts } from './toasts.js';
-import type { AppSummary, MetricsBatch } from '../../../core/control/protocol.js';
+import type { AppSummary, HistoryEntry, MetricsBatch } from '../../../core/control/protocol.js';
 import type { EngineEvent } from '../../../core/events.js';
 import { overallState } from '../../../electron/overall-state.js';
 
@@ -50,6 +50,8 @@ export const useApps = defineStore('apps', () => {
   /** The action running on each app (buttons show it and wait). */
   const busy = ref<Record<string, AppAction | undefined>>({});
   const timelines = ref<Record<string, TimelineEntry[]>>({});
+  /** Each app's last crash as the engine remembers it (with the output before it), once its history was read. */
+  const lastCrash = ref<Record<string, HistoryEntry | null>>({});
   let refreshTimer: ReturnType<typeof setTimeout> | undefined;
   let attached = false;
 
@@ -84,8 +86,30 @@ export const useApps = defineStore('apps', () => {
       if (app) app.state = event.state;
     }
     if (event.type === 'app-removed') delete timelines.value[event.app];
+    else if ('app' in event && event.app in lastCrash.value && (event.type === 'app-error' || (event.type === 'worker-exit' && !event.expected))) {
+      // A crash of an app whose history is shown: read it again for the crash's output lines (the engine recorded
+      // the event before sending it). Until the answer comes the live event stands in.
+      lastCrash.value[event.app] = { seq: 0, time: Date.now(), event };
+      addTimeline(event.app, timelineEntry(event));
+      void loadHistory(event.app).catch(() => undefined);
+    }
     else if ('app' in event) addTimeline(event.app, timelineEntry(event));
     if (REFRESHING.has(event.type)) refreshSoon();
+  }
+
+  /**
+   * Reads what the engine remembers of the app (also from before this window opened, and before the engine's last
+   * restart). The timeline is rebuilt from it: events that came live meanwhile are in it too.
+   */
+  async function loadHistory(app: string): Promise<void> {
+    const history = await useConnection().client().call('events.history', { app });
+    const entries = history.events
+      .map((e) => timelineEntry(e.event, e.time))
+      .filter((e): e is TimelineEntry => e !== undefined)
+      .reverse()
+      .slice(0, TIMELINE_MAX);
+    timelines.value[app] = entries;
+    lastCrash.value[app] = history.lastCrash;
   }
 
   function addTimeline(app: string, entry: TimelineEntry | undefined): void {
@@ -172,7 +196,7 @@ export const useApps = defineStore('apps', () => {
     else if (app.state === 'running') toasts.success(`${app.name} ${verb}`);
   }
 
-  return { apps, loaded, busy, timelines, byName, overall, attach, refresh, add, act, onEvent, onMetrics };
+  return { apps, loaded, busy, timelines, lastCrash, byName, overall, attach, refresh, loadHistory, add, act, onEvent, onMetrics };
 });
 
 function baseName(folder: string): string {
