@@ -47,7 +47,7 @@ export type InvokeChannel = keyof InvokeChannels;
 export interface EventChannels {
   /** The engine restarted (its port and token changed): reconnect to this endpoint. */
   'berth:engine-restarted': EngineEndpoint;
-  /** Show this app (a tray item or a notification was clicked). */
+  /** Show this screen, as a route: `#/apps/<name>` (a tray item or a notification was clicked; renderer/src/util/route.ts). */
   'berth:show-app': string;
 }
 export type EventChannel = keyof EventChannels;
@@ -58,7 +58,8 @@ export interface BerthBridge {
   /** The engine's endpoint; waits while the engine starts or restarts. */
   engine(): Promise<EngineEndpoint>;
   onEngineRestarted(listener: (endpoint: EngineEndpoint) => void): () => void;
-  onShowApp(listener: (app: string) => void): () => void;
+  /** The screen to show, as a route (`#/apps/<name>`, `#/apps/<name>/logs`). */
+  onShowApp(listener: (route: string) => void): () => void;
   /** The native folder picker (several folders at once); [] when cancelled. */
   pickFolders(): Promise<string[]>;
   /** The full path of each dropped file or folder (webUtils.getPathForFile), in order; '' when one has no path. */

@@ -121,9 +121,10 @@ async function startDesktop(electron: Electron, options: { hidden: boolean }): P
     n.show();
   };
 
-  const showApp = (name?: string) => {
+  /** Shows the window at an app's screen (the window's routes: renderer/src/util/route.ts). */
+  const showApp = (name?: string, tab?: 'logs') => {
     window.show();
-    if (name) window.send('berth:show-app', name);
+    if (name) window.send('berth:show-app', `#/apps/${encodeURIComponent(name)}${tab ? `/${tab}` : ''}`);
   };
 
   const notifier = new Notifier({

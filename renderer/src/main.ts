@@ -24,7 +24,8 @@ const bridge = desktopBridge();
 if (bridge) {
   // The engine restarted (it died, or a setting that needs a restart changed): its port and token are new.
   bridge.onEngineRestarted(() => connection.reconnect());
-  bridge.onShowApp((name) => useUi().showApp(name));
+  // The tray and notifications name a screen as a route (`#/apps/shop`, see util/route.ts).
+  bridge.onShowApp((route) => useUi().navigate(route));
 }
 connection.start({ source: pageEndpointSource(bridge) });
 

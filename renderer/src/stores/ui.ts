@@ -1,9 +1,11 @@
 /**
- * What the window shows: the apps list, one app (with a tab), or the settings. No router: three places do not need
- * URLs, and the desktop window has no address bar.
+ * What the window shows: the apps list, one app (with a tab), or the settings; kept in the page's hash
+ * (util/route.ts) so that reload keeps the screen and Back/Forward work. Three places need no router library: the
+ * view follows `hashchange`, and each change of view writes the hash (one history entry per screen).
  */
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
+import { ref, watch } from 'vue';
+import { hashToView, viewToHash } from '../util/route.js';
 
 export type AppTab = 'overview' | 'logs' | 'debugging' | 'settings';
 export type View = { name: 'apps' } | { name: 'app'; app: string; tab: AppTab } | { name: 'settings' };
@@ -12,7 +14,7 @@ export type ThemeChoice = 'system' | 'light' | 'dark';
 const THEME_KEY = 'berth.theme';
 
 export const useUi = defineStore('ui', () => {
-  const view = ref<View>({ name: 'apps' });
+  const view = ref<View>(hashToView(location.hash));
   const addDialogOpen = ref(false);
   const theme = ref<ThemeChoice>(readTheme());
 
@@ -28,6 +30,21 @@ export const useUi = defineStore('ui', () => {
     view.value = { name: 'settings' };
   }
 
+  /** Shows the screen a route names (`#/apps/shop/logs`), e.g. from the tray or a notification. */
+  function navigate(route: string): void {
+    view.value = hashToView(route);
+  }
+
+  // The hash follows the view (a new history entry per screen), and the view follows the hash (Back, Forward, a link).
+  watch(view, (next) => {
+    const hash = viewToHash(next);
+    if (location.hash !== hash) location.hash = hash;
+  });
+  window.addEventListener('hashchange', () => {
+    const next = hashToView(location.hash);
+    if (viewToHash(next) !== viewToHash(view.value)) view.value = next;
+  });
+
   function setTheme(choice: ThemeChoice): void {
     theme.value = choice;
     try {
@@ -37,7 +54,7 @@ export const useUi = defineStore('ui', () => {
     }
   }
 
-  return { view, addDialogOpen, theme, showApps, showApp, showSettings, setTheme };
+  return { view, addDialogOpen, theme, showApps, showApp, showSettings, navigate, setTheme };
 });
 
 function readTheme(): ThemeChoice {
