@@ -6,6 +6,7 @@
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef } from 'vue';
 import { errorMessage, type Subscription } from '../api/control-client.js';
+import { stripAnsi } from '../util/ansi.js';
 import { Ring } from '../util/ring.js';
 import { useConnection } from './connection.js';
 import type { LogLine } from '../../../core/control/protocol.js';
@@ -28,7 +29,7 @@ export interface LogFilter {
 export function matches(line: LogLine, filter: LogFilter): boolean {
   if (filter.stream !== 'all' && line.stream !== filter.stream) return false;
   if (filter.pid !== null && line.pid !== filter.pid) return false;
-  if (filter.search && !line.text.toLowerCase().includes(filter.search.toLowerCase())) return false;
+  if (filter.search && !stripAnsi(line.text).toLowerCase().includes(filter.search.toLowerCase())) return false;
   return true;
 }
 
@@ -37,6 +38,8 @@ export const useLogs = defineStore('logs', () => {
   const error = ref('');
   const paused = ref(false);
   const follow = ref(true);
+  /** Long lines wrap (the default), or scroll sideways; remembered in this browser. */
+  const wrap = ref(readWrap());
   const filter = ref<LogFilter>({ stream: 'all', pid: null, search: '' });
   /** Every kept line; markRaw: Vue must not wrap 20 000 objects. */
   const all = shallowRef(markRaw(new Ring<LogLine>(LOG_CAPACITY)));
@@ -186,12 +189,32 @@ export const useLogs = defineStore('logs', () => {
 
   /** The filtered lines as text, for the clipboard. */
   function text(): string {
-    return view.value.toArray().map((l) => l.text).join('\n');
+    // Colour codes are noise in a paste.
+    return view.value.toArray().map((l) => stripAnsi(l.text)).join('\n');
   }
 
   function setFollow(on: boolean): void {
     follow.value = on;
   }
 
-  return { app, error, paused, follow, filter, all, view, pending, version, missed, pids, lineCount, pendingCount, open, close, receive, setFilter, pause, resume, clearView, text, setFollow };
+  function setWrap(on: boolean): void {
+    wrap.value = on;
+    try {
+      localStorage.setItem(WRAP_KEY, on ? 'on' : 'off');
+    } catch {
+      // Storage can be unavailable; the choice then lasts for this window.
+    }
+  }
+
+  return { wrap, setWrap, app, error, paused, follow, filter, all, view, pending, version, missed, pids, lineCount, pendingCount, open, close, receive, setFilter, pause, resume, clearView, text, setFollow };
 });
+
+const WRAP_KEY = 'berth.logs.wrap';
+
+function readWrap(): boolean {
+  try {
+    return localStorage.getItem(WRAP_KEY) !== 'off';
+  } catch {
+    return true;
+  }
+}
