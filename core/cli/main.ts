@@ -5,6 +5,7 @@
  */
 import { BERTH_VERSION } from '../version.js';
 import { dashboard } from './dashboard.js';
+import { doctor } from './doctor.js';
 import { EXIT, REMOTE_COMMANDS, runRemote } from './remote.js';
 import { serve, SERVE_USAGE } from './serve.js';
 
@@ -25,6 +26,7 @@ ${SERVE_USAGE}
   berth snapshot <app> [--pid <pid>]
   berth profile <app> [--seconds <n>] [--pid <pid>]
   berth dashboard
+  berth doctor [--json] [--port <port>]
   berth --version
   berth --help
 
@@ -45,6 +47,8 @@ profile  Records a CPU profile of a worker for --seconds (default 10) into <Bert
 events   What happened to an app (starts, crashes with their output, upgrades, settings), remembered across engine
          restarts; -f follows new events.
 dashboard  The address of the web dashboard (the desktop app's UI in a browser), with the engine's token in it.
+doctor   Checks this machine for Berth: Node.js, the Berth home, the engine, the front port, *.localhost names, the
+         inspector ports, the log folders, Electron and Chromium; each ok or the problem and its fix.
 
 serve options:
   --host <address>        Address of the front server (default 127.0.0.1).
@@ -67,6 +71,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (command === 'serve') return serve(rest, USAGE);
+  if (command === 'doctor') return doctor(rest, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
   if (command === 'dashboard') return dashboard(rest, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
   if (Object.prototype.hasOwnProperty.call(REMOTE_COMMANDS, command)) return runRemote(command, rest);
   process.stderr.write(`berth: unknown command "${command}".\n\n${USAGE}`);
