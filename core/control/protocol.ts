@@ -63,6 +63,8 @@ export interface EngineInfo {
   mode: 'registry' | 'folders';
   /** The registry file, in registry mode. */
   registryFile: string | null;
+  /** The engine's operating system (`process.platform`: win32, darwin, linux, …): the UI words paths and menus for it. */
+  platform: string;
 }
 
 export interface AppSummary {

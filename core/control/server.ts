@@ -150,6 +150,7 @@ export class ControlServer implements ConnectionHost {
       home: this.options.home,
       mode: this.options.mode,
       registryFile: engine.registry?.file ?? null,
+      platform: engine.platform,
     };
   }
 

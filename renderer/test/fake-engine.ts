@@ -77,6 +77,7 @@ export class FakeEngine {
       version: '0.0.0-test',
       protocol: 1,
       pid: 1,
+      platform: 'win32',
       startedAt: Date.now(),
       frontUrl: 'http://127.0.0.1:8080/',
       controlUrl: 'ws://127.0.0.1:1/control',
