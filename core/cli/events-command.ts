@@ -53,7 +53,7 @@ export const events: Command = async (connect, args, output) => {
   // Subscribing first and reading the history second could print an event twice; the other order could miss one.
   // Events pushed before the history arrived are held, and only those newer than its last one are printed.
   const held: EngineEvent[] = [];
-  let history: Awaited<ReturnType<typeof client.call<'events.history'>>> | undefined;
+  let historyRead = false;
   let finish: (code: number) => void = () => undefined;
   const done = new Promise<number>((resolve) => (finish = resolve));
   if (values.follow) {
@@ -64,14 +64,15 @@ export const events: Command = async (connect, args, output) => {
     await client.subscribe(
       'events.subscribe',
       { app },
-      (event) => (history ? show({ time: Date.now(), event }) : held.push(event)),
+      (event) => (historyRead ? show({ time: Date.now(), event }) : held.push(event)),
       (reason) => {
         output.err(`${reason}\n`);
         finish(EXIT.ok);
       },
     );
   }
-  history = await client.call('events.history', { app, limit });
+  const history = await client.call('events.history', { app, limit });
+  historyRead = true;
   if (values.json && !values.follow) {
     output.out(`${JSON.stringify(history, null, 2)}\n`);
     return EXIT.ok;

@@ -15,9 +15,7 @@ export interface AnsiSpan {
 }
 
 // CSI sequences (ESC [ ... final byte), OSC sequences (ESC ] ... BEL or ESC \), and two-character escapes.
-// eslint-disable-next-line no-control-regex
 const ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
-// eslint-disable-next-line no-control-regex
 const HAS_ESCAPE = /\x1b/;
 
 /** The 16 basic colours (readable on the log view's light and dark backgrounds alike). */
@@ -89,7 +87,7 @@ export function parseAnsi(text: string): AnsiSpan[] {
   for (const match of text.matchAll(ESCAPES)) {
     if (match.index > at) spans.push({ text: text.slice(at, match.index), ...style });
     at = match.index + match[0].length;
-    const sgr = /^\x1b\[([0-9;]*)m$/.exec(match[0]); // eslint-disable-line no-control-regex
+    const sgr = /^\x1b\[([0-9;]*)m$/.exec(match[0]);
     if (sgr) style = applySgr(style, sgr[1] ? sgr[1].split(';').map((n) => (n === '' ? 0 : Number(n))) : [0]);
   }
   if (at < text.length) spans.push({ text: text.slice(at), ...style });
