@@ -9,7 +9,7 @@ import { ref, shallowRef, triggerRef } from 'vue';
 import { errorMessage } from '../api/control-client.js';
 import { useConnection } from './connection.js';
 import { useFeed } from './feed.js';
-import type { AppDetail, MetricsBatch, WorkerSample } from '../../../core/control/protocol.js';
+import type { AppDetail, AppSample, MetricsBatch, WorkerSample } from '../../../core/control/protocol.js';
 import type { EngineEvent } from '../../../core/events.js';
 
 /** 10 minutes of one-second samples. */
@@ -32,6 +32,8 @@ export const useAppDetail = defineStore('app-detail', () => {
   const loading = ref(false);
   /** Per worker pid; shallow (600 samples × workers need no deep reactivity), triggered by hand. */
   const series = shallowRef(new Map<number, WorkerSeries>());
+  /** The app's own seconds (requests per second, p99 latency), the same 10 minutes; replaced, never mutated. */
+  const appSamples = shallowRef<AppSample[]>([]);
   let refreshTimer: ReturnType<typeof setTimeout> | undefined;
   let attached = false;
 
@@ -61,6 +63,7 @@ export const useAppDetail = defineStore('app-detail', () => {
       name.value = app;
       detail.value = null;
       series.value = new Map();
+      appSamples.value = [];
     }
     await load(app);
   }
@@ -71,6 +74,7 @@ export const useAppDetail = defineStore('app-detail', () => {
     name.value = null;
     detail.value = null;
     series.value = new Map();
+    appSamples.value = [];
   }
 
   async function load(app: string): Promise<void> {
@@ -84,6 +88,7 @@ export const useAppDetail = defineStore('app-detail', () => {
       const map = new Map<number, WorkerSeries>();
       for (const w of history.workers) map.set(w.pid, { pid: w.pid, slot: w.slot, generation: w.generation, samples: w.samples.slice(-HISTORY_MAX) });
       series.value = map;
+      appSamples.value = history.samples.slice(-HISTORY_MAX);
     } catch (e) {
       if (name.value === app) error.value = errorMessage(e);
     } finally {
@@ -133,6 +138,8 @@ export const useAppDetail = defineStore('app-detail', () => {
     // Workers that are gone keep no chart.
     for (const pid of [...map.keys()]) if (!current.has(pid)) map.delete(pid);
     triggerRef(series);
+    const lastApp = appSamples.value[appSamples.value.length - 1];
+    if (!lastApp || lastApp.t < app.sample.t) appSamples.value = [...appSamples.value.slice(-(HISTORY_MAX - 1)), app.sample];
     // Live figures into the table rows.
     const d = detail.value;
     if (!d) return;
@@ -150,5 +157,5 @@ export const useAppDetail = defineStore('app-detail', () => {
     }
   }
 
-  return { name, detail, error, loading, series, attach, open, close, load, reload, onEvent, onMetrics };
+  return { name, detail, error, loading, series, appSamples, attach, open, close, load, reload, onEvent, onMetrics };
 });
