@@ -54,6 +54,8 @@ export const useApps = defineStore('apps', () => {
   const lastCrash = ref<Record<string, HistoryEntry | null>>({});
   let refreshTimer: ReturnType<typeof setTimeout> | undefined;
   let attached = false;
+  /** The app whose history a view shows: read again after every (re)connect. */
+  let historyShown: string | null = null;
 
   const byName = computed(() => new Map(apps.value.map((a) => [a.name, a])));
   const overall = computed(() => overallState(apps.value));
@@ -63,7 +65,10 @@ export const useApps = defineStore('apps', () => {
     attached = true;
     const feed = useFeed();
     feed.attach();
-    useConnection().onConnected(() => refresh());
+    useConnection().onConnected(async () => {
+      await refresh();
+      if (historyShown) await loadHistory(historyShown).catch(() => undefined);
+    });
     feed.onEvent(onEvent);
     feed.onMetrics(onMetrics);
   }
@@ -110,6 +115,12 @@ export const useApps = defineStore('apps', () => {
       .slice(0, TIMELINE_MAX);
     timelines.value[app] = entries;
     lastCrash.value[app] = history.lastCrash;
+  }
+
+  /** A view shows this app's history (null: none): it is read now when connected, and after every connect. */
+  function showHistory(app: string | null): void {
+    historyShown = app;
+    if (app && useConnection().status === 'connected') void loadHistory(app).catch(() => undefined);
   }
 
   function addTimeline(app: string, entry: TimelineEntry | undefined): void {
@@ -196,7 +207,7 @@ export const useApps = defineStore('apps', () => {
     else if (app.state === 'running') toasts.success(`${app.name} ${verb}`);
   }
 
-  return { apps, loaded, busy, timelines, lastCrash, byName, overall, attach, refresh, loadHistory, add, act, onEvent, onMetrics };
+  return { apps, loaded, busy, timelines, lastCrash, byName, overall, attach, refresh, loadHistory, showHistory, add, act, onEvent, onMetrics };
 });
 
 function baseName(folder: string): string {
