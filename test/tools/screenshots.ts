@@ -28,6 +28,9 @@ async function traffic(desk: Desk, seconds: number): Promise<void> {
     await desk.request('shop', paths[i % paths.length]).catch(() => undefined);
     if (i % 3 === 0) await desk.request('api', '/status').catch(() => undefined);
     if (i % 40 === 0) await desk.request('shop', '/error?text=payment%20provider%20timed%20out').catch(() => undefined);
+    // Coloured framework output and structured JSON lines, as real apps write them.
+    if (i % 15 === 0) await desk.request('shop', '/color').catch(() => undefined);
+    if (i % 25 === 0) await desk.request('shop', '/json').catch(() => undefined);
     // The shop keeps a little more memory every few seconds: the charts climb, as a leak would (and the heap after
     // each garbage collection rises: the leak hint).
     if (i % 40 === 0) await desk.request('shop', '/grow?mb=2').catch(() => undefined);
@@ -88,7 +91,19 @@ for (const scheme of ['light', 'dark'] as const) {
     if (scheme === 'dark') continue;
     await page.locator('[data-tab="logs"]').click();
     await traffic(desk, 3);
+    await page.locator('[data-testid="log-list"] .row.json').last().click().catch(() => undefined);
     await shoot(desk, 'app-logs');
+    // The app that failed to start: the banner with the crash's output, and the engine's history of it.
+    await page.evaluate(`location.hash = '#/apps/billing'`);
+    await page.getByTestId('app-problem').waitFor({ timeout: 30_000 }).catch(() => undefined);
+    await shoot(desk, 'app-errored');
+    // The smallest supported window: the figures fold into the app's row.
+    await page.setViewportSize({ width: 1024, height: 700 });
+    await page.evaluate(`location.hash = '#/apps'`);
+    await page.locator('tr[data-app="shop"]').waitFor();
+    await shoot(desk, 'apps-1024');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.evaluate(`location.hash = '#/apps/shop/logs'`);
     await page.locator('[data-tab="debugging"]').click();
     const toggle = page.getByTestId('debug-toggle');
     // debug.info answers first: either the engine debugs through the API, or the panel says it cannot yet.
