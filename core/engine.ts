@@ -313,6 +313,8 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
         if (!(await isFolder(record.folder))) throw new EngineError('APP_MISSING', record.missing?.title ?? `The folder ${record.folder} does not exist.`);
         return this.hostRecord(record, true);
       }
+      // A start from stopped or errored is clean: the restart counters count again from zero.
+      if (record.app.state === 'stopped' || record.app.state === 'errored') record.restarts = [];
       await record.app.start();
       if (this.watchFiles) await record.app.watch();
       return record.app;
@@ -337,6 +339,7 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
     if (!record.app) return this.startApp(name);
     const app = record.app;
     await this.exclusive(record, async () => {
+      record.restarts = []; // a clean restart: the counters count again from zero
       await app.restart();
       if (this.watchFiles) await app.watch();
     });

@@ -53,7 +53,7 @@ describe('desktop UI end to end, round 2', { timeout: 180_000 }, () => {
     const { page, service } = desk;
     const broken = await desk.fixture('crash-on-start', 'broken');
     await service.engine.addApp(broken).catch(() => undefined);
-    await until('broken is errored', async () => service.engine.appSummary('broken').state === 'errored');
+    await until('broken is errored', async () => service.engine.getApp('broken')?.state === 'errored');
     // A window that opens now, straight at the app's address.
     await page.evaluate(`location.hash = '#/apps/broken'`);
     await page.reload();
