@@ -102,6 +102,7 @@ export class App implements ProxyApp {
         return generation;
       },
       drain: (generation) => this.drain(generation),
+      close: (generation) => this.spawner.stop(generation, 0),
     });
     this.urls = new OwnedUrls({ app: name, folder, platform, urlPath: () => this.options.urlPath, serving: () => this.generation, debug: this.debugger });
   }
@@ -188,6 +189,11 @@ export class App implements ProxyApp {
     return this.state === 'running' || this.state === 'starting';
   }
 
+  /** Stopping or stopped: nothing may start. (A method: TypeScript would narrow a getter across an await.) */
+  private stopped(): boolean {
+    return this.state === 'stopping' || this.state === 'stopped';
+  }
+
   private emit(event: EngineEvent): void {
     this.context.emit(event);
   }
@@ -233,6 +239,7 @@ export class App implements ProxyApp {
       if (!(await this.load())) return;
     }
     this.crashes.forget();
+    if (this.generation) await this.spawner.stop(this.generation, 0); // an errored app's (closed, or closing now)
     this.problem = undefined;
     this.setState('starting');
     const generation = this.spawner.newGeneration({ config: this.config!, entry: this.entry! });
@@ -247,15 +254,22 @@ export class App implements ProxyApp {
     await this.start();
   }
 
-  /** Stops the workers gracefully (they finish in-flight requests), killing them after gracefulShutdownTimeout. */
+  /**
+   * Stops the workers gracefully (they finish in-flight requests), killing them after gracefulShutdownTimeout. Ends
+   * when every generation's workers have exited and Berth's files in the folder (logs, watchers) are closed: on
+   * Windows an open file blocks moving or deleting the folder (EBUSY) right after a stop or remove.
+   */
   async stop(timeoutMs = this.settings.gracefulShutdownTimeout): Promise<void> {
     if (this.state === 'stopped') return;
     const wasErrored = this.state === 'errored';
     this.setState('stopping');
-    const debugGeneration = this.debugger.abandon();
-    if (debugGeneration) await Promise.all(debugGeneration.workers().map((w) => w.stop(0)));
-    await this.stopWorkers(timeoutMs);
-    await this.generation?.logs?.close();
+    this.crashes.cancel();
+    const watchers = this.files.close(); // the engine's start and restart watch again
+    const debugGeneration = this.debugger.abandon(); // its worker may be paused at a breakpoint: no graceful stop
+    if (debugGeneration) void this.spawner.stop(debugGeneration, 0);
+    // Every generation: serving, starting, draining (hurried), debug; an upgrade under way ends on seeing 'stopping'.
+    await this.spawner.stopAll(timeoutMs, () => this.recycling);
+    await watchers;
     this.generation = undefined;
     if (!wasErrored) this.problem = undefined;
     this.setState('stopped');
@@ -268,11 +282,6 @@ export class App implements ProxyApp {
     const control = this.control;
     this.control = undefined;
     if (control) await (await control).close();
-  }
-
-  private async stopWorkers(timeoutMs: number): Promise<void> {
-    this.crashes.cancel();
-    await Promise.all(this.workers().map((w) => w.stop(timeoutMs)));
   }
 
   private workerReady(generation: Generation): void {
@@ -291,7 +300,7 @@ export class App implements ProxyApp {
     if (info.spawnError) {
       this.emit(event);
       this.setProblem({ title: 'The worker process could not be started.', detail: info.spawnError });
-      void this.stopWorkers(0);
+      void this.spawner.stop(generation, 0);
       return;
     }
     const decision = this.crashes.crashed(info.uptimeMs);
@@ -302,7 +311,7 @@ export class App implements ProxyApp {
         detail: 'Fix the error shown below, then change a file or restart the app.',
         stderr: this.crashes.lastStderr,
       });
-      void this.stopWorkers(0);
+      void this.spawner.stop(generation, 0);
       return;
     }
     this.emit({ ...event, restartInMs: decision.delayMs });
@@ -398,6 +407,7 @@ export class App implements ProxyApp {
     } catch (error) {
       return this.upgradeFailed(reason, { title: (error as Error).message, detail: 'The app keeps running without the debugger.' }, old);
     }
+    if (this.stopped()) return this.upgradeStopped(reason); // a stop came while the files were read: start nothing
     const next = this.spawner.newGeneration(version, debug);
     const budgetMs = startBudgetMs(version.config.settings);
     await this.spawner.spawnAll(next);
@@ -407,11 +417,10 @@ export class App implements ProxyApp {
     // requests wait for it (within the connection retry budget), as in iisnode.
     const results = await Promise.allSettled(starting.map((w) => (debug?.brk ? Promise.resolve() : w.whenReady(budgetMs))));
     const failed = starting.filter((_, i) => results[i]!.status === 'rejected');
-    if (failed.length || this.state === 'stopping' || this.state === 'stopped') {
+    if (failed.length || this.stopped()) {
       const timedOut = failed.some((w) => w.state !== 'exited');
-      await Promise.all(starting.map((w) => w.stop(0)));
-      void next.logs?.close();
-      if (this.state === 'stopping' || this.state === 'stopped') return;
+      await this.spawner.stop(next, 0);
+      if (this.stopped()) return this.upgradeStopped(reason);
       const failure = startFailure(failed, timedOut, budgetMs);
       const detail = 'The previous version keeps serving. Fix the problem; the next change tries again.';
       return this.upgradeFailed(reason, { title: failure.title, detail, stderr: failure.stderr }, old);
@@ -448,13 +457,18 @@ export class App implements ProxyApp {
     if (!serving || this.state === 'errored') this.setProblem(problem);
   }
 
+  /** A stop ended the upgrade: its outcome is still told (whoever waits for one learns why it did not switch). */
+  private upgradeStopped(reason: string): void {
+    const title = 'The app was stopped before the new version served.';
+    this.emit({ type: 'recycle-failed', app: this.name, reason, title, detail: 'Start the app to run the new version.', stillServing: null });
+  }
+
   /** Stops an old generation gracefully; its in-flight requests and WebSockets finish first. */
   private async drain(old: Generation): Promise<void> {
     const timeout = old.version.config.settings.gracefulShutdownTimeout;
-    await Promise.all(old.workers().map((w) => retireWorker(w, timeout)));
-    await old.logs?.close();
+    await this.spawner.close(old, (worker) => retireWorker(worker, timeout));
     // Quotas are also checked after a recycle (the old generation's files are no longer being written).
-    await this.generation?.logs?.enforceQuota();
+    if (this.serving) await this.generation?.logs?.enforceQuota();
     this.emit({ type: 'generation-drained', app: this.name, generation: old.id });
   }
 

@@ -57,6 +57,8 @@ export interface DebugHost {
   startGeneration(version: AppVersion, debug: DebugPort): Promise<Generation>;
   /** Stops a generation gracefully. */
   drain(generation: Generation): Promise<void>;
+  /** Stops a generation at once and closes its logs. */
+  close(generation: Generation): Promise<void>;
 }
 
 /** A file name that is safe on Windows: no colons, no reserved characters. */
@@ -187,12 +189,14 @@ export class AppDebugger {
       this.problem = (error as Error).message;
       return;
     }
+    // The app stopped (abandon) while the port was found: start nothing that would outlive it.
+    if (!this.wanted) return;
     const generation = await this.host.startGeneration(serving.version, debug);
     const worker = generation.workers()[0];
     const budgetMs = startBudgetMs(serving.version.config.settings);
-    if (!worker || (!brk && !(await worker.whenReady(budgetMs).then(() => true, () => false)))) {
+    if (!worker || !this.wanted || (!brk && !(await worker.whenReady(budgetMs).then(() => true, () => false)))) {
       this.problem = `The debug worker did not start: ${worker?.stderrTail.lastLines(5).join(' ') || 'no output'}`;
-      if (worker) await worker.stop(0);
+      await this.host.close(generation);
       return;
     }
     await this.generationStarted(generation, 'cookie', brk);

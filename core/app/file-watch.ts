@@ -28,6 +28,8 @@ export class AppFileWatch {
   private watchers: AppWatcher[] = [];
   /** What the current watchers were made from, to know when they must be made again. */
   private key = '';
+  /** The update or close under way (see inTurn). */
+  private turn: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: FileWatchOptions) {}
 
@@ -37,13 +39,29 @@ export class AppFileWatch {
   }
 
   /** Watches `target`; the watchers are made again only when what they watch changed. */
-  async update(target: WatchTarget): Promise<void> {
+  update(target: WatchTarget): Promise<void> {
+    return this.inTurn(() => this.watch(target));
+  }
+
+  /** Stops watching; resolves when every watcher has let go of its files (after an update under way). */
+  close(): Promise<void> {
+    return this.inTurn(() => this.closeNow());
+  }
+
+  /** One update or close at a time, in call order: a close never lets an update under way leave watchers behind. */
+  private inTurn(job: () => Promise<void>): Promise<void> {
+    const run = this.turn.then(job);
+    this.turn = run.catch(() => undefined);
+    return run;
+  }
+
+  private async watch(target: WatchTarget): Promise<void> {
     const { root, folder, settings } = target;
     const { platform, env } = this.options;
     const logDirectory = resolveLogDirectory(root, settings.logDirectory, platform);
     const key = JSON.stringify([root, settings.watchedFiles, logDirectory, settings.uncFileChangesPollingInterval]);
     if (key === this.key) return;
-    await this.close();
+    await this.closeNow();
     this.key = key;
     const common = { logDirectory, pollingIntervalMs: settings.uncFileChangesPollingInterval, env, platform };
     const watchers = [createAppWatcher({ root, watchedFiles: settings.watchedFiles, ...common })];
@@ -62,8 +80,7 @@ export class AppFileWatch {
     if (notes.length) this.options.warn(notes);
   }
 
-  /** Stops watching; resolves when every watcher has let go of its files. */
-  async close(): Promise<void> {
+  private async closeNow(): Promise<void> {
     const watchers = this.watchers;
     this.watchers = [];
     this.key = '';

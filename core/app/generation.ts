@@ -25,6 +25,13 @@ export class Generation {
   logs: AppLogCapture | undefined;
   /** Set for a debug generation: its worker runs with the inspector on this port. */
   debug: { port: number; brk: boolean } | undefined;
+  /**
+   * Every worker it started that has not exited: the slots' workers plus replaced ones still retiring. Closing the
+   * generation waits for all of them, since any of them writes to its logs.
+   */
+  readonly running = new Set<Worker>();
+  /** Set once it is being closed (its workers stopped, then its logs closed): no worker starts in it any more. */
+  closing: Promise<void> | undefined;
   private cursor = 0;
 
   constructor(

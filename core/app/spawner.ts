@@ -44,6 +44,8 @@ export function startBudgetMs(settings: Settings): number {
 
 export class WorkerSpawner {
   private generations = 0;
+  /** Every generation not closed yet: the serving one, one starting, old ones draining, a debug one. */
+  readonly open = new Set<Generation>();
 
   constructor(private readonly options: SpawnerOptions) {}
 
@@ -59,7 +61,43 @@ export class WorkerSpawner {
     logs.on('problem', (problem) => emit({ type: 'log-problem', app, ...problem }));
     logs.on('recovered', () => emit({ type: 'log-recovered', app }));
     generation.logs = logs;
+    this.open.add(generation);
     return generation;
+  }
+
+  /**
+   * Closes a generation, once: stops every worker it still runs with `stopWorker`, then closes its logs (their
+   * files stay open until then, and on Windows an open file blocks moving or deleting the app folder). Later calls
+   * get the first call's promise.
+   */
+  close(generation: Generation, stopWorker: (worker: Worker) => Promise<unknown>): Promise<void> {
+    generation.closing ??= (async () => {
+      await Promise.all([...generation.running].map(stopWorker));
+      await generation.logs?.close();
+      this.open.delete(generation);
+    })();
+    return generation.closing;
+  }
+
+  /**
+   * Stops every open generation within `timeoutMs`. `settled` waits for what may open another meanwhile (an upgrade
+   * under way), which is stopped in the next round.
+   */
+  async stopAll(timeoutMs: number, settled: () => Promise<void> | undefined): Promise<void> {
+    do {
+      await Promise.all([...this.open].map((generation) => this.stop(generation, timeoutMs)));
+      await settled();
+    } while (this.open.size > 0);
+  }
+
+  /**
+   * Stops a generation within `timeoutMs` and closes it. One already closing (an old generation draining) is
+   * hurried: its workers are asked to exit now and killed after `timeoutMs` at the latest.
+   */
+  stop(generation: Generation, timeoutMs: number): Promise<void> {
+    const closing = this.close(generation, (worker) => worker.stop(timeoutMs));
+    for (const worker of generation.running) void worker.stop(timeoutMs);
+    return closing;
   }
 
   /** Starts a worker in every slot of the generation. */
@@ -78,6 +116,7 @@ export class WorkerSpawner {
     const workerEnv = workerEnvironment(extraEnv ? { ...env, ...extraEnv } : env, settings, endpoint, platform);
     if (settings.recycleSignalEnabled) workerEnv.IISNODE_CONTROL_PIPE = await this.options.controlPipe();
     const debug = generation.debug;
+    if (generation.closing) return; // stopped while this spawn waited: a worker started now would be left behind
     const worker = new Worker({
       command: workerCommand(settings.nodeProcessCommandLine, platform),
       entry: entry.file,
@@ -92,6 +131,7 @@ export class WorkerSpawner {
       ...(debug ? { nodeFlags: [`--inspect${debug.brk ? '-brk' : ''}=127.0.0.1:${debug.port}`] } : {}),
     });
     generation.slots[slot] = worker;
+    generation.running.add(worker);
     worker.on('ready', () => {
       emit({ type: 'worker-ready', app, pid: worker.pid ?? 0, generation: generation.id, slot });
       this.options.onReady(generation, slot, worker);
@@ -104,7 +144,10 @@ export class WorkerSpawner {
         message: `The app listens on ${address}, not on process.env.PORT (${endpoint}); Berth can only reach it on process.env.PORT.`,
       });
     });
-    worker.on('exit', (info) => this.options.onExit(generation, slot, worker, info));
+    worker.on('exit', (info) => {
+      generation.running.delete(worker);
+      this.options.onExit(generation, slot, worker, info);
+    });
     await worker.start();
     if (worker.pid !== undefined) emit({ type: 'worker-started', app, pid: worker.pid, generation: generation.id, slot });
   }

@@ -125,6 +125,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private requestIds = 0;
   private readonly pending = new Map<number, { resolve: (file: WrittenFile) => void; reject: (error: Error) => void }>();
   private killTimer: NodeJS.Timeout | undefined;
+  /** When the pending kill of a stop is due (Infinity: none pending; 0: killed). */
+  private killAt = Infinity;
   /** What the last kill attempt reported (taskkill's exit and message), for a stop that gives up. */
   private killReport = '';
   private killDeadline: NodeJS.Timeout | undefined;
@@ -191,6 +193,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
     });
     // Let Berth's own event loop end even if a worker lingers (the worker exits when the IPC channel closes).
     child.unref();
+    // Stopped while it was being started (the stop found no process to kill yet): end it now, or it would stay.
+    if (this.stopRequested) this.kill();
   }
 
   private onMessage(message: unknown): void {
@@ -377,6 +381,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
         } catch {
           this.kill();
         }
+        this.killAt = Date.now() + timeoutMs;
+        this.killTimer = setTimeout(() => this.kill(), timeoutMs);
+      }
+    } else if (Date.now() + timeoutMs < this.killAt) {
+      // Stopping already, with a later kill (a drain's): the shorter timeout wins, as the app or engine stop asks.
+      clearTimeout(this.killTimer);
+      if (timeoutMs <= 0) this.kill();
+      else {
+        this.killAt = Date.now() + timeoutMs;
         this.killTimer = setTimeout(() => this.kill(), timeoutMs);
       }
     }
@@ -386,6 +399,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** Kills the worker and everything it started, at once; reports 'not-stopped' if it still runs at the deadline. */
   kill(): void {
     this.stopRequested = true;
+    this.killAt = 0;
     const pid = this.pid;
     if (pid === undefined || this.state === 'exited') return;
     const deadlineMs = this.spec.killDeadlineMs ?? KILL_DEADLINE_MS;
