@@ -49,6 +49,8 @@ export type EngineEvent =
       spawnError?: string;
       /** Set when Berth will start a replacement after this many milliseconds. */
       restartInMs?: number;
+      /** Client connections it held on the fast lane (handed to it), cut by its exit; absent when none. */
+      connectionsLost?: number;
     };
 
 export type EngineEventType = EngineEvent['type'];

@@ -26,6 +26,7 @@ export function workerExitEvent(app: string, generation: Generation, slot: numbe
     uptimeMs: info.uptimeMs,
     stderr: worker.stderrTail.lastLines(CRASH_STDERR_LINES),
     ...(info.spawnError ? { spawnError: info.spawnError } : {}),
+    ...(info.connectionsLost ? { connectionsLost: info.connectionsLost } : {}),
   };
 }
 

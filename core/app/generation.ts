@@ -94,6 +94,36 @@ export class Generation {
     return { worker: this.slots[best]!, slot: best };
   }
 
+  /**
+   * Chooses a ready worker to hand a whole client connection to (the fast lane): its handed connections and proxied
+   * requests together must stay under `cap`. `leastBusy` counts both; `roundRobin` shares the cursor with `choose`.
+   * Undefined when no ready worker has room (the connection then takes the proxy lane, which waits or says why).
+   */
+  chooseConnection(balancing: Balancing, cap: number): Worker | undefined {
+    const n = this.slots.length;
+    let best = -1;
+    let bestLoad = Infinity;
+    for (let step = 1; step <= n; step++) {
+      const slot = (this.cursor + step) % n;
+      const worker = this.slots[slot];
+      if (!worker || worker.state !== 'ready') continue;
+      const load = worker.active + worker.handed;
+      if (load >= cap) continue;
+      if (balancing === 'roundRobin') {
+        best = slot;
+        break;
+      }
+      if (load < bestLoad) {
+        best = slot;
+        bestLoad = load;
+        if (load === 0) break;
+      }
+    }
+    if (best === -1) return undefined;
+    this.cursor = best;
+    return this.slots[best];
+  }
+
   get activeRequests(): number {
     let sum = 0;
     for (const worker of this.slots) if (worker) sum += worker.active;

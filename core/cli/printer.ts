@@ -102,7 +102,8 @@ export class EventPrinter {
         if (event.spawnError) return { text: `[${event.app}] worker could not start: ${event.spawnError}\n`, error: true };
         const how = event.signal ? `was killed by ${event.signal}` : `exited with code ${event.code}`;
         const when = event.beforeReady ? 'before it listened on process.env.PORT' : `after ${seconds(event.uptimeMs)}`;
-        const next = event.restartInMs !== undefined ? `; restarting in ${seconds(event.restartInMs)}` : '';
+        const lost = event.connectionsLost ? `; ${event.connectionsLost} client connection(s) it held were closed` : '';
+        const next = `${lost}${event.restartInMs !== undefined ? `; restarting in ${seconds(event.restartInMs)}` : ''}`;
         const joined = event.stderr.join('\n');
         const repeated = joined !== '' && this.lastCrashStderr.get(event.app) === joined;
         this.lastCrashStderr.set(event.app, joined);

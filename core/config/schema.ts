@@ -289,6 +289,15 @@ export const SETTINGS = {
     support: 'honoured',
     berthOnly: true,
   },
+  connectionHandoff: {
+    kind: 'enum',
+    default: 'auto',
+    values: ['auto', 'off'],
+    description:
+      "`auto`: when no setting needs the proxy per request, a client's connection is handed to a worker after its first request (the fast lane, see docs/PERFORMANCE.md). `off`: every request goes through Berth's proxy.",
+    support: 'honoured',
+    berthOnly: true,
+  },
   devErrorsForRemote: bool(false, {
     description: 'Show the devErrorsEnabled details (stderr output) to callers on other computers too.',
     support: 'honoured',

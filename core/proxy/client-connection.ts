@@ -9,6 +9,7 @@ import { ClientEnding, type ExchangeClient } from './exchange-client.js';
 import { Exchange, Phase } from './exchange.js';
 import { clientErrorResponse } from './failure-pages.js';
 import type { ClientInfo } from './forwarding.js';
+import { canHandOff } from './handoff.js';
 import { findHeadEnd, HttpParseError, parseRequestHead, type RequestHead } from './http-parse.js';
 import { htmlResponse, renderUnknownHostPage } from './pages.js';
 import { isLoopback, type LocalResponse, type ProxyApp, type RequestTotals, type Router } from './proxy-app.js';
@@ -30,6 +31,10 @@ export class ClientConnection implements ExchangeClient {
   private info: ClientInfo | undefined;
   /** A response Berth makes itself is being prepared (it reads files). */
   private localPending = false;
+  /** No request has been dispatched yet: the connection may still take the fast lane. */
+  private firstRequest = true;
+  /** The socket is on its way to a worker (the fast lane): this connection must not touch it. */
+  private handingOff = false;
 
   constructor(
     readonly socket: net.Socket,
@@ -78,7 +83,7 @@ export class ClientConnection implements ExchangeClient {
 
   /** No request is being handled: a new one may start. */
   private get idle(): boolean {
-    return this.exchange === null && !this.localPending;
+    return this.exchange === null && !this.localPending && !this.handingOff;
   }
 
   private onEnd(): void {
@@ -184,6 +189,31 @@ export class ClientConnection implements ExchangeClient {
       );
       return;
     }
+    const first = this.firstRequest;
+    this.firstRequest = false;
+    if (first && this.handOff(app, head, headBytes, rest)) return;
+    this.startExchange(app, head, headBytes, rest);
+  }
+
+  /**
+   * The fast lane: when the app's lane allows it, the whole connection (with the bytes read so far) goes to one of
+   * its workers, which serves it directly from then on (core/proxy/handoff.ts, core/app/lane.ts). True when the
+   * connection left this path; a worker that cannot take it gives it back, and the request goes on as usual.
+   */
+  private handOff(app: ProxyApp, head: RequestHead, headBytes: Buffer, rest: Buffer | null): boolean {
+    const taker = app.connectionTaker?.(head);
+    if (!taker || !canHandOff(this.socket)) return false;
+    this.handingOff = true;
+    this.buffered = null;
+    taker.takeConnection(this.socket, rest ? Buffer.concat([headBytes, rest]) : headBytes, (outcome) => {
+      if (outcome !== 'kept') return; // taken, or lost with the worker: the socket is closed
+      this.handingOff = false;
+      this.startExchange(app, head, headBytes, rest);
+    });
+    return true;
+  }
+
+  private startExchange(app: ProxyApp, head: RequestHead, headBytes: Buffer, rest: Buffer | null): void {
     this.buffered = rest;
     const exchange = new Exchange(this, app, head, headBytes, this.totals);
     this.exchange = exchange;

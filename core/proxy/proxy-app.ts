@@ -2,7 +2,9 @@
  * What the front server needs from the apps it routes to, and what an app hands back for one request. The app
  * side (`core/app/`) implements these; the proxy never imports it.
  */
+import type net from 'node:net';
 import type { Readable } from 'node:stream';
+import type { HandoffOutcome } from './handoff.js';
 import type { Worker } from '../worker/worker.js';
 import type { ClientInfo, ForwardingOptions } from './forwarding.js';
 import type { RequestHead } from './http-parse.js';
@@ -40,6 +42,12 @@ export interface ExchangeFacts {
   totalRequests: number;
 }
 
+/** A worker that takes whole client connections (the fast lane; `Worker` is one). */
+export interface ConnectionTaker {
+  /** Hands over the socket and every byte read from it so far; `done('kept')` gives it back (paused). */
+  takeConnection(socket: net.Socket, bytesRead: Buffer, done: (outcome: HandoffOutcome) => void): void;
+}
+
 /** What the proxy needs from an app. */
 export interface ProxyApp {
   readonly name: string;
@@ -58,6 +66,11 @@ export interface ProxyApp {
    */
   intercept(head: RequestHead, client: ClientInfo, loopback: boolean): LocalResponse | Promise<LocalResponse | ProxyApp> | undefined;
   pick(head: RequestHead): Dispatch | Unavailable;
+  /**
+   * The fast lane: the worker to hand this connection to after its first request `head`, or undefined when the
+   * app's settings need the proxy for every request (see core/app/lane.ts) or no worker is ready with room.
+   */
+  connectionTaker?(head: RequestHead): ConnectionTaker | undefined;
   /** debugHeaderEnabled: checked first, so the facts are only gathered when the header is wanted. */
   readonly debugHeaderEnabled: boolean;
   /** The iisnode-debug header value for a response from `worker`. */

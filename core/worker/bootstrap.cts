@@ -5,8 +5,14 @@
  *   worker → engine  { berth: 'listening', address, isPort, keepAliveTimeout }  a server started listening
  *                    { berth: 'ready' }                                          it listens on process.env.PORT
  *                    { berth: 'metrics', rss, heapUsed, ... }                    every second: memory, CPU, event
- *                                                                                loop delay (also the heartbeat)
+ *                                                                                loop delay, requests served on
+ *                                                                                handed connections (also the
+ *                                                                                heartbeat)
+ *                    { berth: 'connection-closed' }                              a handed connection closed
  *   engine → worker  { berth: 'shutdown' }   stop accepting, finish in-flight requests, then exit
+ *                    { berth: 'connection', head } + socket   the fast lane: a client connection handed over with
+ *                                             the bytes already read from it (base64): serve it as a new connection
+ *                    { berth: 'drain' }       close handed connections at their next response boundary
  *                    { berth: 'heap-snapshot', id, path }       write a heap snapshot → 'heap-snapshot-done'
  *                    { berth: 'cpu-profile', id, path, ms }     profile the CPU for ms → 'cpu-profile-done'
  *
@@ -18,11 +24,11 @@ import perfHooks = require('node:perf_hooks');
 import fs = require('node:fs');
 import inspector = require('node:inspector');
 import v8 = require('node:v8');
+import http = require('node:http');
 
 type Message = { berth: string; [key: string]: unknown };
 
 const send = process.send?.bind(process);
-if (send) installBootstrap(send);
 
 function installBootstrap(sendToEngine: (message: Message) => boolean): void {
   const endpoint = process.env.PORT ?? '';
@@ -37,6 +43,8 @@ function installBootstrap(sendToEngine: (message: Message) => boolean): void {
       // The engine is gone; the 'disconnect' handler below ends this worker.
     }
   };
+
+  const handed = new HandedConnections(post, () => [...servers].find((s) => s.listening), () => maybeExit());
 
   const originalListen = net.Server.prototype.listen;
   net.Server.prototype.listen = function listen(this: net.Server, ...args: unknown[]) {
@@ -66,29 +74,36 @@ function installBootstrap(sendToEngine: (message: Message) => boolean): void {
     (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
   }
 
+  let openServers = 0;
+  function maybeExit(): void {
+    // runs the app's process.on('exit') handlers; handed connections are not the servers' own, so they are waited for
+    if (shuttingDown && openServers === 0 && handed.count === 0) process.exit(0);
+  }
+
   function shutdown(): void {
     if (shuttingDown) return;
     shuttingDown = true;
+    handed.drain();
     const pending = [...servers].filter((s) => s.listening);
-    if (!pending.length) {
-      process.exit(0);
-      return;
-    }
-    let open = pending.length;
+    openServers = pending.length;
     for (const server of pending) {
       server.once('close', () => {
-        if (--open === 0) process.exit(0); // runs the app's process.on('exit') handlers
+        openServers--;
+        maybeExit();
       });
       closeServer(server);
     }
+    maybeExit();
   }
 
-  startMetrics(post);
+  startMetrics(post, () => handed.requests);
 
-  process.on('message', (message: unknown) => {
+  process.on('message', (message: unknown, handle: unknown) => {
     if (!message || typeof message !== 'object') return;
     const m = message as Message;
-    if (m.berth === 'shutdown') shutdown();
+    if (m.berth === 'connection') handed.adopt(m, handle);
+    else if (m.berth === 'drain') handed.drain();
+    else if (m.berth === 'shutdown') shutdown();
     else if (m.berth === 'heap-snapshot') writeHeapSnapshot(m, post);
     else if (m.berth === 'cpu-profile') profileCpu(m, post);
   });
@@ -102,6 +117,92 @@ function installBootstrap(sendToEngine: (message: Message) => boolean): void {
   (process.channel as { unref?: () => void } | undefined)?.unref?.();
 }
 
+/** How long a handed connection may sit idle once draining before it is closed (a client may be about to send). */
+const DRAIN_IDLE_MS = 1000;
+
+/**
+ * The fast lane inside the worker: client connections the engine handed over. Each is given to the app's server on
+ * PORT as a new connection (`server.emit('connection')`, after pushing back the bytes the engine read), so the
+ * app serves it as any other. The engine learns when each closes. When draining (a recycle, a shutdown), every
+ * further response on them says `Connection: close`, and one idle for a moment is closed: clients move to the new
+ * workers at a response boundary, so no request is lost.
+ */
+class HandedConnections {
+  private readonly sockets = new Set<net.Socket>();
+  private readonly hooked = new WeakSet<net.Server>();
+  private draining = false;
+  /** Requests served on handed connections (the engine does not see them): reported with the metrics. */
+  requests = 0;
+
+  constructor(
+    private readonly post: (message: Message) => void,
+    private readonly server: () => net.Server | undefined,
+    private readonly emptied: () => void,
+  ) {}
+
+  get count(): number {
+    return this.sockets.size;
+  }
+
+  adopt(m: Message, handle: unknown): void {
+    if (!(handle instanceof net.Socket)) return;
+    const socket = handle;
+    const server = this.server();
+    this.sockets.add(socket);
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      this.post({ berth: 'connection-closed' });
+      if (this.sockets.size === 0) this.emptied();
+    });
+    if (!server) {
+      socket.destroy(); // no server on PORT any more (shutting down): the client reconnects to another worker
+      return;
+    }
+    this.hook(server);
+    socket.unshift(Buffer.from(String(m.head), 'base64'));
+    server.emit('connection', socket);
+    if (this.draining) this.closeWhenIdle(socket);
+  }
+
+  /** Sees each request on a handed connection, to mark its response `Connection: close` while draining. */
+  private hook(server: net.Server): void {
+    if (this.hooked.has(server) || !(server instanceof http.Server)) return;
+    this.hooked.add(server);
+    server.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      if (!this.sockets.has(req.socket as net.Socket)) return;
+      this.requests++;
+      if (this.draining && !res.headersSent) res.setHeader('Connection', 'close');
+    });
+  }
+
+  drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    for (const socket of this.sockets) this.closeWhenIdle(socket);
+  }
+
+  private closeWhenIdle(socket: net.Socket): void {
+    const current = (socket as { _httpMessage?: http.ServerResponse | null })._httpMessage;
+    if (current) {
+      // A response is under way: it closes the connection if it can still say so, else close right after it.
+      if (!current.headersSent) current.setHeader('Connection', 'close');
+      else current.once('finish', () => setImmediate(() => this.closeIfIdle(socket)));
+      return;
+    }
+    // Idle now, but the client may be sending its next request: give it a moment (that request is answered with
+    // Connection: close); a connection still idle after it is closed.
+    setTimeout(() => this.closeIfIdle(socket), DRAIN_IDLE_MS).unref();
+  }
+
+  private closeIfIdle(socket: net.Socket): void {
+    if (socket.destroyed) return;
+    if ((socket as { _httpMessage?: unknown })._httpMessage) return; // the hook marked that response: it closes
+    if (socket.listenerCount('data') === 0 && !(socket as { parser?: unknown }).parser) return; // upgraded: the app owns it
+    socket.end();
+    setTimeout(() => socket.destroy(), DRAIN_IDLE_MS).unref();
+  }
+}
+
 function samePath(a: string, b: string): boolean {
   // Windows pipe names are case-insensitive.
   return process.platform === 'win32' ? a.toLowerCase() === b.toLowerCase() : a === b;
@@ -111,7 +212,7 @@ function samePath(a: string, b: string): boolean {
  * Reports memory, CPU and event-loop delay every second. The engine also reads these messages as a heartbeat: a
  * worker whose event loop is blocked sends none. Measured here, inside the process, so nothing needs wmic.
  */
-function startMetrics(post: (message: Message) => void): void {
+function startMetrics(post: (message: Message) => void, handedRequests: () => number): void {
   const intervalMs = 1000;
   // Heap size right after each major GC: what the program really holds (the leak hint reads the trend).
   const heapAfterGc: number[] = [];
@@ -147,6 +248,7 @@ function startMetrics(post: (message: Message) => void): void {
       cpuPercent: elapsedUs > 0 ? Math.round(((cpu.user + cpu.system) / elapsedUs) * 1000) / 10 : 0,
       eventLoopDelayMs: { p50: delay.percentile(50) / 1e6, p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 },
       heapAfterGc: [...heapAfterGc],
+      handedRequests: handedRequests(),
     });
     delay.reset();
   }, intervalMs);
@@ -195,3 +297,6 @@ function profileCpu(m: Message, post: (message: Message) => void): void {
     });
   });
 }
+
+// Last: the class above must be initialised before it is used.
+if (send) installBootstrap(send);

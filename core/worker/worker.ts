@@ -6,6 +6,7 @@ import { endpointIsFile, treeKillPlan, workerSpawnOptions, type Platform } from 
 import { TailBuffer } from '../util/tail-buffer.js';
 import { RequestStats } from './request-stats.js';
 import { UpstreamPool } from '../proxy/upstream-pool.js';
+import { sendConnection, type HandoffOutcome } from '../proxy/handoff.js';
 import { pipeWorkerOutput, type AppLogCapture } from '../logs/capture.js';
 import { outsideAsar } from './asar.js';
 
@@ -64,6 +65,8 @@ export interface WorkerExit {
   /** Why it could not start at all (spawn error), when that is what happened. */
   spawnError?: string;
   uptimeMs: number;
+  /** Fast-lane client connections it still held when it exited (they closed with it). */
+  connectionsLost?: number;
   /**
    * Set when stop() gave up: the worker was killed but had not exited by the kill deadline, so it may still be
    * running. Says what was tried, for the app's log and the user.
@@ -83,6 +86,8 @@ export interface WorkerMetrics {
   eventLoopDelayMs: { p50: number; p99: number; max: number };
   /** Heap used right after each of the last major garbage collections, oldest first. */
   heapAfterGc?: number[];
+  /** Requests served on handed connections (the fast lane) since the worker started. */
+  handedRequests?: number;
 }
 
 export interface WorkerEvents {
@@ -110,6 +115,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** Requests (and open WebSockets) this worker holds now. */
   active = 0;
   totalRequests = 0;
+  /** Client connections handed to this worker (the fast lane) that it still holds; each counts as busy. */
+  handed = 0;
+  private handedRequests = 0;
   /** Completed requests by status class, and latencies (recorded by the proxy). */
   readonly stats = new RequestStats();
   readonly stderrTail = new TailBuffer(STDERR_TAIL_BYTES);
@@ -209,8 +217,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
         if (reply.error) pending.reject(new Error(reply.error));
         else pending.resolve({ path: String(reply.path), size: Number(reply.size) });
       }
+    } else if (m.berth === 'connection-closed') {
+      this.handedClosed();
     } else if (m.berth === 'metrics') {
       this.metrics = message as WorkerMetrics;
+      this.countHandedRequests(this.metrics.handedRequests);
       this.emit('metrics', this.metrics);
     } else if (m.berth === 'listening') {
       if (m.isEndpoint) {
@@ -240,8 +251,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
       expected: this.stopRequested,
       beforeReady,
       ...(spawnError ? { spawnError } : {}),
+      ...(this.handed > 0 ? { connectionsLost: this.handed } : {}),
       uptimeMs: Date.now() - this.startedAt,
     };
+    this.handed = 0;
     if (endpointIsFile(this.spec.platform)) void rm(this.spec.endpoint, { force: true }).catch(() => undefined);
     this.emit('exit', this.exitInfo);
   }
@@ -299,6 +312,37 @@ export class Worker extends EventEmitter<WorkerEvents> {
     });
   }
 
+  /**
+   * The fast lane: hands a client connection (and the bytes read from it) to this worker, which serves it for the
+   * rest of its life and reports when it closes. `done('kept')`: the worker could not take it; it is still ours.
+   */
+  takeConnection(socket: import('node:net').Socket, bytesRead: Buffer, done: (outcome: HandoffOutcome) => void): void {
+    const child = this.child;
+    if (!child?.connected || this.state !== 'ready') {
+      done('kept');
+      return;
+    }
+    this.handed++;
+    sendConnection(child, socket, bytesRead, (outcome) => {
+      if (outcome !== 'taken') this.handedClosed();
+      done(outcome);
+    });
+  }
+
+  /** Requests on handed connections never pass the proxy: the bootstrap's count joins the totals (no latencies). */
+  private countHandedRequests(reported: number | undefined): void {
+    if (typeof reported !== 'number' || reported <= this.handedRequests) return;
+    const added = reported - this.handedRequests;
+    this.handedRequests = reported;
+    this.totalRequests += added;
+    this.stats.total += added;
+  }
+
+  private handedClosed(): void {
+    if (this.handed === 0) return;
+    if (--this.handed === 0 && this.active === 0) this.emit('idle');
+  }
+
   /** The proxy handed this worker a request (or WebSocket); `requestDone` follows exactly once. */
   requestStarted(): void {
     this.active++;
@@ -307,7 +351,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   /** A request (or WebSocket) this worker held is over. */
   requestDone(): void {
-    if (--this.active === 0) this.emit('idle');
+    if (--this.active === 0 && this.handed === 0) this.emit('idle');
   }
 
   /**
@@ -318,11 +362,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
   retire(): void {
     if (this.state === 'ready' || this.state === 'starting') this.state = 'stopping';
     this.pool.destroyAll();
+    // Its handed connections close at a response boundary (Connection: close) or when idle; each is reported.
+    if (this.handed > 0 && this.child?.connected) this.child.send({ berth: 'drain' });
   }
 
   /** Resolves true when the worker holds no request (now or within `timeoutMs`), false when time ran out. */
   whenIdle(timeoutMs: number): Promise<boolean> {
-    if (this.active <= 0 || this.state === 'exited') return Promise.resolve(true);
+    if ((this.active <= 0 && this.handed <= 0) || this.state === 'exited') return Promise.resolve(true);
     return new Promise((resolve) => {
       const done = (idle: boolean) => {
         clearTimeout(timer);

@@ -17,6 +17,8 @@ export interface HostSpec {
   app: string;
   /** Worker count for the cluster reference (Berth reads it from the app's berth.yml). */
   workers?: number;
+  /** Environment added for Berth (e.g. BERTH_CONNECTIONHANDOFF=off for the proxy lane). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface Host {
@@ -52,7 +54,7 @@ export async function withHost<T>(spec: HostSpec, use: (host: Host) => Promise<T
   let proc: ManagedProcess;
   let allReady: RegExp | undefined;
   if (spec.kind === 'berth') {
-    proc = startBerth([folder], port, spec.app);
+    proc = startBerth([folder], port, spec.app, spec.env);
     allReady = RUNNING_LINE;
   } else if (spec.kind === 'cluster') {
     const workers = spec.workers ?? 2;

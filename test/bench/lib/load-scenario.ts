@@ -15,6 +15,8 @@ export interface LoadScenarioDefinition {
   reference: Omit<HostSpec, 'app'>;
   /** Open keep-alive connections; 1 makes the requests sequential. */
   connections: number;
+  /** Environment added for Berth (its settings as BERTH_* variables). */
+  berthEnv?: NodeJS.ProcessEnv;
   figures(reference: Metrics, berth: Metrics): Figure[];
 }
 
@@ -26,7 +28,7 @@ export function loadScenario(definition: LoadScenarioDefinition): Scenario {
     referenceLabel: hostLabel(referenceSpec),
     figures: definition.figures,
     measure(side, options) {
-      const spec: HostSpec = side === 'berth' ? { kind: 'berth', app: definition.app } : referenceSpec;
+      const spec: HostSpec = side === 'berth' ? { kind: 'berth', app: definition.app, ...(definition.berthEnv ? { env: definition.berthEnv } : {}) } : referenceSpec;
       return withHost(spec, async (host) => {
         const load = { url: host.url, connections: definition.connections };
         if (options.warmupSeconds > 0) await runLoad(options.tool, { ...load, seconds: options.warmupSeconds });
@@ -35,4 +37,21 @@ export function loadScenario(definition: LoadScenarioDefinition): Scenario {
       });
     },
   };
+}
+
+/**
+ * Both of Berth's lanes for one load: the scenario as defined (the default settings: the fast lane, connections
+ * handed to the workers) and `<name>-proxy`, the same with `connectionHandoff: off` (every request through Berth's
+ * proxy, as with any per-request setting; see docs/PERFORMANCE.md). Each alternates with the same reference.
+ */
+export function bothLanes(definition: LoadScenarioDefinition): [fast: Scenario, proxy: Scenario] {
+  return [
+    loadScenario({ ...definition, description: `${definition.description} (fast lane)` }),
+    loadScenario({
+      ...definition,
+      name: `${definition.name}-proxy`,
+      description: `${definition.description} (proxy lane: connectionHandoff off)`,
+      berthEnv: { ...definition.berthEnv, BERTH_CONNECTIONHANDOFF: 'off' },
+    }),
+  ];
 }

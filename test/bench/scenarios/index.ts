@@ -5,12 +5,12 @@
 import type { Scenario } from '../lib/scenario.js';
 import coldStart from './cold-start.js';
 import controlApi from './control-api.js';
-import cpu from './cpu.js';
-import hello from './hello.js';
-import latency from './latency.js';
+import cpu, { proxy as cpuProxy } from './cpu.js';
+import hello, { proxy as helloProxy } from './hello.js';
+import latency, { proxy as latencyProxy } from './latency.js';
 import logs from './logs.js';
 import memory from './memory.js';
 import reload from './reload.js';
 import upgrade from './upgrade.js';
 
-export const SCENARIOS: readonly Scenario[] = [hello, cpu, latency, coldStart, upgrade, reload, memory, logs, controlApi];
+export const SCENARIOS: readonly Scenario[] = [hello, helloProxy, cpu, cpuProxy, latency, latencyProxy, coldStart, upgrade, reload, memory, logs, controlApi];

@@ -3,10 +3,10 @@
  * after another to the hello app with 1 worker, against the same app run as plain `node server.js`.
  * Target: the median adds ≤ 0.06 ms.
  */
-import { loadScenario } from '../lib/load-scenario.js';
+import { bothLanes } from '../lib/load-scenario.js';
 import { figure } from '../lib/scenario.js';
 
-export default loadScenario({
+const [fast, proxy] = bothLanes({
   name: 'latency',
   description: 'one connection, sequential requests, hello app with 1 worker; Berth vs plain node',
   app: 'hello-single',
@@ -18,3 +18,6 @@ export default loadScenario({
     figure('throughput', 'req/s', ref.rps!, berth.rps!, 'ratio'),
   ],
 });
+
+export default fast;
+export { proxy };

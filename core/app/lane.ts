@@ -1,0 +1,65 @@
+/**
+ * Which lane an app's connections take (`chooseLane` is pure). The proxy lane: every request goes through Berth's proxy, which can
+ * add headers, cap, time out, pin and answer for the app. The fast lane: after a connection's first request head is
+ * read and routed, the connection itself is handed to a worker, which serves it directly for the rest of its life
+ * (no extra process hop per request; see docs/PERFORMANCE.md). An app takes the fast lane only when none of its
+ * settings needs the proxy per request; `connectionHandoff: off` keeps it on the proxy lane anyway.
+ */
+import type { Settings } from '../config/schema.js';
+import type { RequestHead } from '../proxy/http-parse.js';
+import type { Worker } from '../worker/worker.js';
+import type { Balancing, Generation } from './generation.js';
+
+/**
+ * The lowest per-worker cap the fast lane accepts: iisnode's default. A handed connection counts as one request for
+ * its whole life (an HTTP/1.1 connection carries one request at a time), so a cap at the default or above is still
+ * honoured, counting connections; a lower cap is a deliberate per-request limit and needs the proxy.
+ */
+export const FAST_LANE_MIN_CAP = 1024;
+
+export type Lane = { lane: 'fast' } | { lane: 'proxy'; reasons: string[] };
+
+/** What besides the settings keeps an app on the proxy lane. */
+export interface LaneFacts {
+  /** The app is one script of a web.config site: URL Rewrite and static files are decided per request. */
+  siteApp: boolean;
+  /** A debug session runs (exclusive or cookie mode): requests must reach the debug worker. */
+  debugging: boolean;
+}
+
+/** The lane for an app's connections, with every reason it cannot take the fast lane. */
+export function chooseLane(settings: Settings, facts: LaneFacts): Lane {
+  const reasons: string[] = [];
+  if (settings.connectionHandoff === 'off') reasons.push('connectionHandoff is off');
+  if (settings.maxConcurrentRequestsPerProcess < FAST_LANE_MIN_CAP) {
+    reasons.push(`maxConcurrentRequestsPerProcess is ${settings.maxConcurrentRequestsPerProcess} (below ${FAST_LANE_MIN_CAP}: a per-request cap)`);
+  }
+  if (settings.enableXFF) reasons.push('enableXFF adds X-Forwarded-For to every request');
+  if (settings.promoteServerVars.trim() !== '') reasons.push('promoteServerVars adds headers to every request');
+  if (settings.debugHeaderEnabled) reasons.push('debugHeaderEnabled adds iisnode-debug to every response');
+  if (settings.nodeProcessStickySessions) reasons.push('nodeProcessStickySessions pins requests by cookie');
+  if (settings.requestTimeout > 0) reasons.push('requestTimeout times every request');
+  if (facts.siteApp) reasons.push('a web.config site decides URL Rewrite and static files per request');
+  if (facts.debugging) reasons.push('a debug session runs');
+  return reasons.length ? { lane: 'proxy', reasons } : { lane: 'fast' };
+}
+
+/** What `fastLaneWorker` reads of an app. */
+export interface FastLaneApp extends LaneFacts {
+  /** The app serves (running): not starting, stopping or errored, where the proxy waits or explains. */
+  running: boolean;
+  serving: Generation | undefined;
+}
+
+/**
+ * The worker a connection goes to after its first request `head`, or undefined to keep it on the proxy lane: the
+ * app's lane is the proxy's, the request is not a keep-alive HTTP/1.1 one (one request gains nothing from the
+ * move), or no worker of the serving generation is ready with room.
+ */
+export function fastLaneWorker(head: RequestHead, app: FastLaneApp): Worker | undefined {
+  const generation = app.serving;
+  if (!app.running || !generation || head.minor !== 1 || head.close) return undefined;
+  const settings = generation.version.config.settings;
+  if (chooseLane(settings, app).lane !== 'fast') return undefined;
+  return generation.chooseConnection(settings.loadBalancing as Balancing, settings.maxConcurrentRequestsPerProcess);
+}
