@@ -197,7 +197,9 @@ class HandedConnections {
   private closeIfIdle(socket: net.Socket): void {
     if (socket.destroyed) return;
     if ((socket as { _httpMessage?: unknown })._httpMessage) return; // the hook marked that response: it closes
-    if (socket.listenerCount('data') === 0 && !(socket as { parser?: unknown }).parser) return; // upgraded: the app owns it
+    // Upgraded (a WebSocket: node's HTTP parser let go of it): the app owns it, and it ends as the proxy lane's
+    // tunnels do, when either side closes it or the worker stops.
+    if (!(socket as { parser?: unknown }).parser) return;
     socket.end();
     setTimeout(() => socket.destroy(), DRAIN_IDLE_MS).unref();
   }

@@ -253,6 +253,32 @@ describe('the fast lane: connections handed to workers', () => {
     assert.ok(t.events.some((e) => e.type === 'worker-exit' && e.app === a.name && e.expected && !e.connectionsLost));
   });
 
+  test('a recycle closes an idle handed connection but leaves a handed WebSocket open until it ends', async () => {
+    const a = await app('websocket', 'ws-drain-fast', 'nodeProcessCountPerApplication: 1\ngracefulShutdownTimeout: 20000\n');
+    const oldWorker = a.workers()[0]!;
+    const idle = new RawClient(t.port);
+    idle.send(get('ws-drain-fast'));
+    await idle.response();
+    const socket = new WebSocket(`ws://127.0.0.1:${t.port}/echo`, { headers: { host: 'ws-drain-fast.localhost' } });
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    assert.equal(oldWorker.handed, 2);
+    const succeeded = t.waitFor((e) => e.type === 'recycle-succeeded' && e.app === a.name);
+    await a.recycle('test');
+    await succeeded;
+    // The drain closes the idle connection after its grace; the WebSocket's check ran at the same moment.
+    await idle.whenClosed;
+    const echoed = new Promise((resolve) => socket.once('message', (data) => resolve(data.toString())));
+    socket.send('still here');
+    assert.equal(await echoed, 'still here');
+    assert.equal(oldWorker.state, 'stopping', 'the old worker waits for its WebSocket');
+    socket.close();
+    await eventually(() => oldWorker.state === 'exited', 15_000);
+    assert.equal(oldWorker.exitInfo?.expected, true);
+  });
+
   test('a worker crashing mid-connection closes its client connections cleanly and reports how many it held', async () => {
     const a = await app('behaviours', 'fast-crash', 'nodeProcessCountPerApplication: 1\n');
     const idle = new RawClient(t.port);
