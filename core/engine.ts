@@ -2,13 +2,14 @@ import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { App, type AppOptions, type AppProblem, type DebugMode, type DebugSession } from './app/app.js';
+import { fastLaneWorker } from './app/lane.js';
 import { hostFor } from './app/naming.js';
 import type { EngineEvent } from './events.js';
 import { isIisSite } from './iis/index.js';
 import type { TailBatch, TailLine } from './logs/tail.js';
 import { MetricsCollector, type MetricsBatch } from './metrics/collector.js';
 import type { Platform } from './platform/platform.js';
-import { FrontServer, type ProxyApp, type Router } from './proxy/front-server.js';
+import { FrontServer, type ConnectionTaker, type ProxyApp, type Router } from './proxy/front-server.js';
 import type { RequestHead } from './proxy/http-parse.js';
 import type { HostedApp } from './proxy/pages.js';
 import type { Registry, RegistryProblem } from './registry/registry.js';
@@ -441,6 +442,11 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
   // Router, for the front server.
   route(head: RequestHead): ProxyApp | undefined {
     return this.hosts.route(head.host);
+  }
+
+  /** The fast lane (core/app/lane.ts): the worker that takes this connection whole, or undefined for the proxy. */
+  connectionTaker(app: ProxyApp, head: RequestHead): ConnectionTaker | undefined {
+    return app instanceof App ? fastLaneWorker(head, app) : undefined;
   }
 
   hostedApps(): HostedApp[] {

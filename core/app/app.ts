@@ -26,7 +26,6 @@ import type { DetectedEntry } from './entry.js';
 import { AppFileWatch } from './file-watch.js';
 import type { Generation } from './generation.js';
 import { judgeHealth, type Replacement } from './health.js';
-import { fastLaneWorker } from './lane.js';
 import { OwnedUrls } from './owned-urls.js';
 import { retireWorker, startBudgetMs, startFailure, WorkerSpawner, type DebugPort } from './spawner.js';
 import { isVersion, readAppVersion, type AppOptions, type AppProblem } from './version.js';
@@ -167,12 +166,6 @@ export class App implements ProxyApp {
       },
       head.cookie,
     );
-  }
-
-  /** The fast lane (core/app/lane.ts): the worker that takes this connection whole, or undefined for the proxy. */
-  connectionTaker(head: RequestHead): Worker | undefined {
-    const facts = { siteApp: this.options.script !== undefined, debugging: this.debugger.session !== undefined };
-    return fastLaneWorker(head, { running: this.state === 'running', serving: this.generation, ...facts });
   }
 
   describeWorkerExit(worker: Worker): Record<string, string | number | undefined> {

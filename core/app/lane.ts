@@ -44,22 +44,27 @@ export function chooseLane(settings: Settings, facts: LaneFacts): Lane {
   return reasons.length ? { lane: 'proxy', reasons } : { lane: 'fast' };
 }
 
-/** What `fastLaneWorker` reads of an app. */
-export interface FastLaneApp extends LaneFacts {
-  /** The app serves (running): not starting, stopping or errored, where the proxy waits or explains. */
-  running: boolean;
-  serving: Generation | undefined;
+/** What `fastLaneWorker` reads of an app (`App` has it). */
+export interface FastLaneApp {
+  state: string;
+  /** The serving generation. */
+  generation: Generation | undefined;
+  /** A web.config site's script app has a `script`. */
+  options: { script?: string };
+  debugSession: unknown;
 }
 
 /**
  * The worker a connection goes to after its first request `head`, or undefined to keep it on the proxy lane: the
- * app's lane is the proxy's, the request is not a keep-alive HTTP/1.1 one (one request gains nothing from the
- * move), or no worker of the serving generation is ready with room.
+ * app is not running (starting, stopping, errored: the proxy waits or explains), its lane is the proxy's, the
+ * request is not a keep-alive HTTP/1.1 one (one request gains nothing from the move), or no worker of the serving
+ * generation is ready with room.
  */
 export function fastLaneWorker(head: RequestHead, app: FastLaneApp): Worker | undefined {
-  const generation = app.serving;
-  if (!app.running || !generation || head.minor !== 1 || head.close) return undefined;
+  const generation = app.generation;
+  if (app.state !== 'running' || !generation || head.minor !== 1 || head.close) return undefined;
   const settings = generation.version.config.settings;
-  if (chooseLane(settings, app).lane !== 'fast') return undefined;
+  const facts = { siteApp: app.options.script !== undefined, debugging: app.debugSession !== undefined };
+  if (chooseLane(settings, facts).lane !== 'fast') return undefined;
   return generation.chooseConnection(settings.loadBalancing as Balancing, settings.maxConcurrentRequestsPerProcess);
 }

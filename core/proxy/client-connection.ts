@@ -201,7 +201,7 @@ export class ClientConnection implements ExchangeClient {
    * connection left this path; a worker that cannot take it gives it back, and the request goes on as usual.
    */
   private handOff(app: ProxyApp, head: RequestHead, headBytes: Buffer, rest: Buffer | null): boolean {
-    const taker = app.connectionTaker?.(head);
+    const taker = this.router.connectionTaker?.(app, head);
     if (!taker || !canHandOff(this.socket)) return false;
     this.handingOff = true;
     this.buffered = null;

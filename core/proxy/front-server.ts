@@ -11,7 +11,7 @@ import net from 'node:net';
 import { ClientConnection } from './client-connection.js';
 import type { RequestTotals, Router } from './proxy-app.js';
 
-export type { Dispatch, ExchangeFacts, LocalResponse, ProxyApp, RequestTotals, Router, Unavailable } from './proxy-app.js';
+export type { ConnectionTaker, Dispatch, ExchangeFacts, LocalResponse, ProxyApp, RequestTotals, Router, Unavailable } from './proxy-app.js';
 export { isLoopback } from './proxy-app.js';
 export { REASONS } from './pages.js';
 

@@ -66,11 +66,6 @@ export interface ProxyApp {
    */
   intercept(head: RequestHead, client: ClientInfo, loopback: boolean): LocalResponse | Promise<LocalResponse | ProxyApp> | undefined;
   pick(head: RequestHead): Dispatch | Unavailable;
-  /**
-   * The fast lane: the worker to hand this connection to after its first request `head`, or undefined when the
-   * app's settings need the proxy for every request (see core/app/lane.ts) or no worker is ready with room.
-   */
-  connectionTaker?(head: RequestHead): ConnectionTaker | undefined;
   /** debugHeaderEnabled: checked first, so the facts are only gathered when the header is wanted. */
   readonly debugHeaderEnabled: boolean;
   /** The iisnode-debug header value for a response from `worker`. */
@@ -82,6 +77,11 @@ export interface ProxyApp {
 /** Finds the app for a request by its Host header. */
 export interface Router {
   route(head: RequestHead): ProxyApp | undefined;
+  /**
+   * The fast lane: the worker to hand this connection to after its first request `head` (routed to `app`), or
+   * undefined when the app's settings need the proxy for every request (core/app/lane.ts) or no worker has room.
+   */
+  connectionTaker?(app: ProxyApp, head: RequestHead): ConnectionTaker | undefined;
   hostedApps(): HostedApp[];
 }
 

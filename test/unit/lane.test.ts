@@ -52,7 +52,7 @@ describe('fastLaneWorker', () => {
     workers.forEach((w, i) => (g.slots[i] = { ...w, pid: 100 + i } as unknown as Worker));
     return g;
   }
-  const app = (serving: Generation, running = true) => ({ running, serving, ...plain });
+  const app = (generation: Generation, running = true) => ({ state: running ? 'running' : 'starting', generation, options: {}, debugSession: undefined });
 
   test('least busy by handed connections plus requests; only ready workers with room', () => {
     const g = generation(
