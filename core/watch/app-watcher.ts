@@ -12,6 +12,7 @@ import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import type { Platform } from '../platform/platform.js';
 import { ChangeBatcher, DEFAULT_DEBOUNCE_MS, DEFAULT_MAX_WAIT_MS, type ChangeKind, type ChangeTrigger } from './batcher.js';
 import { compileWatchRules, type WatchRules } from './patterns.js';
+import { PollCheck } from './poll-check.js';
 import { lookupPollingInfo, needsPolling, pollingForcedByEnv, type PollingDecision, type PollingInfo } from './polling.js';
 
 /** iisnode's `uncFileChangesPollingInterval` default. */
@@ -159,8 +160,12 @@ export class AppWatcher extends EventEmitter<AppWatcherEvents> {
     });
     this.#chokidar = watcher;
     watcher.on('error', (error) => this.#report(error));
+    // Polling on Windows reports untouched files as changed once (see poll-check.ts); those changes are dropped.
+    const pollCheck = decision.polling ? new PollCheck() : undefined;
+    if (pollCheck) watcher.on('raw', (event, file, details) => pollCheck.raw(event, file, details));
     watcher.on('all', (event, file) => {
       const kind = EVENT_KINDS.get(event);
+      if (kind === 'changed' && pollCheck && !pollCheck.isRealChange(file)) return;
       const relative = kind && this.#relative(file);
       if (kind && relative && this.rules.matches(relative)) this.#batcher.record(relative, kind);
     });
