@@ -148,9 +148,24 @@ export class WorkerSpawner {
       generation.running.delete(worker);
       this.options.onExit(generation, slot, worker, info);
     });
+    reportNotStopped(worker, app, emit);
     await worker.start();
     if (worker.pid !== undefined) emit({ type: 'worker-started', app, pid: worker.pid, generation: generation.id, slot });
   }
+}
+
+/**
+ * Tells the user about a worker that was killed and still had not exited by the kill deadline (`taskkill` failed or
+ * ended nothing): Berth gives up waiting for it so stops and recycles go on, but the process may still be running,
+ * holding memory, files or a port, and only the user can end it.
+ */
+export function reportNotStopped(worker: Worker, app: string, emit: (event: EngineEvent) => void): void {
+  worker.on('not-stopped', (exit) => {
+    const pid = worker.pid ?? 0;
+    const what = exit.notStopped ?? `worker ${pid} did not exit after being killed`;
+    const fix = `If it still runs, end process ${pid} yourself (Windows: Task Manager, or taskkill /F /T /PID ${pid}).`;
+    emit({ type: 'worker-warning', app, pid, message: `${what}. ${fix}` });
+  });
 }
 
 /**

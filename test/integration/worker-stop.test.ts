@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { reportNotStopped } from '../../core/app/spawner.js';
+import type { EngineEvent } from '../../core/events.js';
 import { endpointId, workerEndpoint } from '../../core/platform/platform.js';
 import { Worker } from '../../core/worker/worker.js';
 import { copyFixture, tempDir } from '../helpers/paths.js';
@@ -78,5 +80,20 @@ describe('stopping a worker whose tree kill fails', () => {
     const exit = await worker.stop(0);
     assert.match(exit.notStopped ?? '', new RegExp(`worker ${worker.pid} did not exit within 1000 ms of being killed.*may still be running`));
     assert.equal(aliveProcess(worker.pid!), true, 'the kill was meant to leave the worker running');
+  });
+
+  test('the app tells the user about a worker it could not stop, with its pid and what to do', async () => {
+    const worker = await startWorker(INEFFECTIVE_TASKKILL, 1_000);
+    const events: EngineEvent[] = [];
+    reportNotStopped(worker, 'shop', (event) => events.push(event));
+    const exit = await worker.stop(0);
+    assert.deepEqual(events, [
+      {
+        type: 'worker-warning',
+        app: 'shop',
+        pid: worker.pid,
+        message: `${exit.notStopped}. If it still runs, end process ${worker.pid} yourself (Windows: Task Manager, or taskkill /F /T /PID ${worker.pid}).`,
+      },
+    ]);
   });
 });
