@@ -30,6 +30,11 @@ export function memoryConnection(remoteAddress = '127.0.0.1'): MemoryConnection 
     setTimeout: () => proxySide,
     setNoDelay: () => proxySide,
   });
+  // Destroying one end ends the other's readable side, as a socket's peer sees the connection close. Node 24's
+  // duplexPair does this itself; Node 22 (which Berth also supports, and the Windows lane runs) does not.
+  const endOnClose = (closed: Duplex, other: Duplex) => closed.once('close', () => !other.destroyed && other.push(null));
+  endOnClose(proxySide, peer);
+  endOnClose(peer, proxySide);
   let text = '';
   const waiters: { text: string; resolve: (all: string) => void }[] = [];
   peer.on('data', (chunk: Buffer) => {

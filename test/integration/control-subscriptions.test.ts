@@ -15,6 +15,7 @@ import { startTestService, type TestService } from '../helpers/control.js';
 import { request } from '../helpers/http.js';
 import { copyFixture, tempDir } from '../helpers/paths.js';
 import { eventually } from '../helpers/wait.js';
+import { PATIENCE } from '../helpers/wine.js';
 
 let t: TestService;
 let client: ControlClient;
@@ -145,8 +146,9 @@ describe('control API: subscriptions', () => {
     });
     const stats = () => t.service.control!.connectionStats().find((s) => s.subscriptions === 1)!;
     slow.pause();
-    // 40 MB of output while the reader reads nothing.
-    await request(port, { host: 'flood.localhost', path: '/print?lines=40000&bytes=1000&tag=f' });
+    // 40 MB of output while the reader reads nothing. On Windows a pipe write is synchronous: the app answers once all
+    // of it is written, which under Wine (every write a wineserver round trip) can take longer than the default 30 s.
+    await request(port, { host: 'flood.localhost', path: '/print?lines=40000&bytes=1000&tag=f', timeoutMs: 30_000 * PATIENCE });
     const tail = t.service.engine.getApp('flood')!.tail;
     await eventually(() => tail.lines(1)[0]?.text.startsWith('f 000039999'), 30_000);
     const peak = stats().peakBufferedBytes;

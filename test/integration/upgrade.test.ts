@@ -14,6 +14,7 @@ import { addRunningApp, startEngine, type TestEngine } from '../helpers/engine.j
 import { request } from '../helpers/http.js';
 import { copyFixture, tempDir } from '../helpers/paths.js';
 import { eventually, isAlive } from '../helpers/wait.js';
+import { PATIENCE } from '../helpers/wine.js';
 
 describe('graceful upgrades', () => {
   let t: TestEngine;
@@ -48,7 +49,7 @@ describe('graceful upgrades', () => {
     return outcome.type === 'recycle-succeeded' ? 'succeeded' : 'failed';
   }
 
-  test('zero failed requests: 5 upgrades under steady keep-alive load; nothing old after each switch', { timeout: 90_000 }, async () => {
+  test('zero failed requests: 5 upgrades under steady keep-alive load; nothing old after each switch', { timeout: 90_000 * PATIENCE }, async () => {
     // The proxy lane: every request routed after the switch goes to the new generation (the fast lane's guarantee,
     // a connection moves at its next response, is tested in fast-lane.test.ts).
     const { app, folder } = await versioned('underload', 'nodeProcessCountPerApplication: 2\nconnectionHandoff: off\n');

@@ -15,6 +15,7 @@ import { createAppWatcher, type AppWatcherOptions, type ChangeTrigger } from '..
 import { REPO, tempDir } from '../helpers/paths.js';
 import { eventually } from '../helpers/wait.js';
 import { DEBOUNCE_MS, QUIET_MS, watchApp } from '../helpers/watch.js';
+import { PATIENCE } from '../helpers/wine.js';
 
 
 
@@ -44,7 +45,9 @@ async function childExitsAfterClose(t: TestContext, options: Partial<AppWatcherO
   const child = spawn(process.execPath, ['--input-type=module', '-e', script, moduleUrl, childOptions], { stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  // Only a bound on a failure: a child that never exits is killed then (Node under Wine on a loaded machine takes
+  // seconds just to start).
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000 * PATIENCE);
   const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
   clearTimeout(timer);
   assert.equal(signal, null, `the child did not exit by itself after close(); output: ${output}`);

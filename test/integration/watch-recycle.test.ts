@@ -10,6 +10,7 @@ import { addRunningApp, startEngine, type TestEngine } from '../helpers/engine.j
 import { request } from '../helpers/http.js';
 import { tempDir } from '../helpers/paths.js';
 import { eventually } from '../helpers/wait.js';
+import { skipUnderWine } from '../helpers/wine.js';
 
 const hello = (text: string) => `require('http').createServer((q, r) => r.end(${JSON.stringify(text)})).listen(process.env.PORT);\n`;
 
@@ -110,7 +111,10 @@ require('http').createServer((q, r) => {
     await eventually(async () => (await body('signal')) !== before, 10_000, 50);
   });
 
-  test('a burst of 200 file writes gives one recycle', async () => {
+  // With the engine's own timing (300 ms quiet window, 2 s at most), which is the point of this test. Under Wine,
+  // chokidar's stat() of each event is a wineserver round trip: the 200 events come out over 5-8 s, two bursts by
+  // definition. A Windows stat() is a system call (200 in well under the window), so this runs on Windows itself.
+  test('a burst of 200 file writes gives one recycle', { skip: skipUnderWine("Wine's stat() is a wineserver round trip: chokidar's 200 events take seconds to come out") }, async () => {
     const folder = await site('burst', { 'server.js': hello('v1') });
     await Promise.all(Array.from({ length: 200 }, (_, i) => writeFile(path.join(folder, `module${i}.js`), `module.exports = ${i};\n`)));
     await eventually(() => recycles('burst', 'recycle-succeeded').length === 1, 10_000);
