@@ -382,7 +382,12 @@ describe('log capture: failures', () => {
       for (let i = 1; i < 500; i++) writer.write(b(`line ${String(i).padStart(4, '0')}\n`));
       assert.ok(writer.queuedBytes <= 1000, String(writer.queuedBytes));
       await rm(blocker);
-      await mkdir(blocker);
+      // On Windows a deleted file stays "delete pending" while a handle is open on it (the writer's retries look at
+      // it every 50 ms), and its name cannot be taken until then: mkdir fails with EEXIST for a moment.
+      await eventually(async () => {
+        await mkdir(blocker);
+        return true;
+      }, 5000, 10);
       await eventually(() => !writer.failing && writer.queuedBytes === 0, 5000, 10);
       await writer.close();
       const [file] = await logFiles(path.join(blocker, 'logs'));
