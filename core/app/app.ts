@@ -361,7 +361,7 @@ export class App implements ProxyApp {
     const version = this.generation?.version;
     const entry = version?.entry ?? this.entry;
     const settings = version?.config.settings ?? this.config?.settings ?? defaultSettings();
-    await this.files.update({ root: entry ? path.dirname(entry.file) : this.folder, folder: this.folder, settings });
+    await this.files.update({ root: entry ? path.dirname(entry.file) : this.folder, entry: entry?.file, folder: this.folder, settings });
   }
 
   /** IISNODE_CONTROL_PIPE: one per app for its lifetime, so every generation's workers can ask for a recycle. */

@@ -20,6 +20,8 @@ export interface FileWatchOptions {
 /** What to watch: the entry's folder (`root`) with the version's settings, and the app folder. */
 export interface WatchTarget {
   root: string;
+  /** The entry script (absolute), watched whatever watchedFiles says. */
+  entry?: string | undefined;
   folder: string;
   settings: Settings;
 }
@@ -57,14 +59,15 @@ export class AppFileWatch {
 
   private async watch(target: WatchTarget): Promise<void> {
     const { root, folder, settings } = target;
+    const alwaysFiles = target.entry && path.dirname(path.resolve(target.entry)) === path.resolve(root) ? [path.basename(target.entry)] : [];
     const { platform, env } = this.options;
     const logDirectory = resolveLogDirectory(root, settings.logDirectory, platform);
-    const key = JSON.stringify([root, settings.watchedFiles, logDirectory, settings.uncFileChangesPollingInterval]);
+    const key = JSON.stringify([root, alwaysFiles, settings.watchedFiles, logDirectory, settings.uncFileChangesPollingInterval]);
     if (key === this.key) return;
     await this.closeNow();
     this.key = key;
     const common = { logDirectory, pollingIntervalMs: settings.uncFileChangesPollingInterval, env, platform };
-    const watchers = [createAppWatcher({ root, watchedFiles: settings.watchedFiles, ...common })];
+    const watchers = [createAppWatcher({ root, watchedFiles: settings.watchedFiles, alwaysFiles, ...common })];
     // berth.yml and iisnode.yml live in the app folder, which is not the entry's folder when the entry is deeper.
     if (path.resolve(root) !== path.resolve(folder)) watchers.push(createAppWatcher({ root: folder, watchedFiles: '', ...common }));
     for (const watcher of watchers) {

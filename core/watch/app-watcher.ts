@@ -23,6 +23,8 @@ export interface AppWatcherOptions {
   root: string;
   /** The `watchedFiles` setting (already `%VAR%`-expanded); undefined means `*.js;iisnode.yml`. */
   watchedFiles?: string | undefined;
+  /** Top-level files always watched besides the configuration files (the entry script). */
+  alwaysFiles?: readonly string[] | undefined;
   /** The absolute log folder; when inside `root`, nothing in it triggers. */
   logDirectory?: string | undefined;
   /** Quiet time before a trigger (default 300 ms). */
@@ -87,7 +89,7 @@ export class AppWatcher extends EventEmitter<AppWatcherEvents> {
       if (log === '') this.warnings.push('the log folder is the app folder itself: log files that match watchedFiles will recycle the app');
       else if (log !== null) ignoredFolders.push(log);
     }
-    this.rules = compileWatchRules({ watchedFiles: options.watchedFiles, platform, ignoredFolders });
+    this.rules = compileWatchRules({ watchedFiles: options.watchedFiles, platform, ignoredFolders, alwaysFiles: options.alwaysFiles ?? [] });
     this.warnings.push(...this.rules.problems);
     this.#batcher = new ChangeBatcher(
       { debounceMs: options.debounceMs ?? DEFAULT_DEBOUNCE_MS, maxWaitMs: options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS },

@@ -12,8 +12,12 @@ import { compileGlob, globMayEnter, type CompiledGlob } from './glob.js';
 
 export const DEFAULT_WATCHED_FILES = '*.js;iisnode.yml';
 
-/** Configuration files at the top of the app folder: always watched (a config change must recycle to apply). */
-export const CONFIG_FILES: readonly string[] = [BERTH_FILE, 'iisnode.yml'];
+/**
+ * Configuration files at the top of the app folder: always watched (a config change must recycle to apply).
+ * package.json too: its `type`, `main`, `start` script or a dependency fix change what runs. (web.config is
+ * watched by the site that hosts it, which reloads the site and recycles its apps.)
+ */
+export const CONFIG_FILES: readonly string[] = [BERTH_FILE, 'iisnode.yml', 'package.json'];
 
 /** Folders that never trigger, whatever the patterns say: version-control internals change on every git command. */
 export const ALWAYS_IGNORED_FOLDERS: readonly string[] = ['.git'];
@@ -49,6 +53,8 @@ export interface WatchRulesOptions {
   platform: Platform;
   /** Folders, relative to the app folder with forward slashes, whose contents never trigger (the log folder). */
   ignoredFolders?: readonly string[];
+  /** More top-level files always watched, whatever `watchedFiles` says (the entry script, e.g. `server.mjs`). */
+  alwaysFiles?: readonly string[];
 }
 
 interface Inclusion {
@@ -130,7 +136,7 @@ export function compileWatchRules(options: WatchRulesOptions): WatchRules {
     for (const raw of DEFAULT_WATCHED_FILES.split(';')) inclusions.push({ glob: compileGlob(raw, folds), names: new Set() });
   }
 
-  const configFiles = new Set(CONFIG_FILES.map(fold));
+  const configFiles = new Set([...CONFIG_FILES, ...(options.alwaysFiles ?? [])].map(fold));
   const always = new Set(ALWAYS_IGNORED_FOLDERS.map(fold));
   const noise = new Set(NOISE_FOLDERS.map(fold));
   const ignoredFolders = (options.ignoredFolders ?? [])

@@ -62,6 +62,18 @@ describe('recycling on file changes', () => {
     assert.equal(started.reason, 'server.js changed');
   });
 
+  test('watched by default: an .mjs entry and package.json recycle the app (issue 15)', async () => {
+    const esm = (text: string) => `import http from 'node:http';\nhttp.createServer((q, r) => r.end(${JSON.stringify(text)})).listen(process.env.PORT);\n`;
+    const folder = await site('esm-entry', { 'package.json': '{ "main": "server.mjs" }\n', 'server.mjs': esm('esm 1') });
+    assert.equal(await body('esm-entry'), 'esm 1');
+    await writeFile(path.join(folder, 'server.mjs'), esm('esm 2'));
+    await eventually(async () => (await body('esm-entry')) === 'esm 2', 8000, 20);
+    await writeFile(path.join(folder, 'package.json'), '{ "main": "server.mjs", "description": "fixed" }\n');
+    await eventually(() => recycles('esm-entry', 'recycle-succeeded').length >= 2, 10_000);
+    const reasons = recycles('esm-entry', 'recycle-started').map((e) => (e.type === 'recycle-started' ? e.reason : ''));
+    assert.deepEqual(reasons, ['server.mjs changed', 'package.json changed']);
+  });
+
   test('117 a dependency in node_modules recycles when watchedFiles names it', async () => {
     const folder = await site('dependency', {
       'server.js': `const part = require('./node_modules/part.js'); require('http').createServer((q, r) => r.end(part())).listen(process.env.PORT);\n`,
