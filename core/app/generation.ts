@@ -32,6 +32,8 @@ export class Generation {
   readonly running = new Set<Worker>();
   /** Set once it is being closed (its workers stopped, then its logs closed): no worker starts in it any more. */
   closing: Promise<void> | undefined;
+  /** The redirect of the app's listen() was already reported for this generation (spawner.ts). */
+  redirectReported = false;
   private cursor = 0;
 
   constructor(

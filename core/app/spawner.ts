@@ -144,6 +144,19 @@ export class WorkerSpawner {
         message: `The app listens on ${address}, not on process.env.PORT (${endpoint}); Berth can only reach it on process.env.PORT.`,
       });
     });
+    worker.on('listen-redirected', (from, hint) => {
+      // Every worker of a generation runs the same code: said once per generation.
+      if (generation.redirectReported) return;
+      generation.redirectReported = true;
+      emit({
+        type: 'worker-warning',
+        app,
+        pid: worker.pid ?? 0,
+        message:
+          `The app's HTTP server asked for ${from}; Berth bound it to process.env.PORT instead, so it is served ` +
+          `(set redirectListen: false to turn this off).${hint ? ` Hint: ${hint}` : ''}`,
+      });
+    });
     worker.on('exit', (info) => {
       generation.running.delete(worker);
       this.options.onExit(generation, slot, worker, info);

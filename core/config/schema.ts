@@ -298,6 +298,11 @@ export const SETTINGS = {
     support: 'honoured',
     berthOnly: true,
   },
+  redirectListen: bool(true, {
+    description: "When the app never listens on process.env.PORT, bind its first plain-HTTP server there anyway (`listen(3000)`, `Number(process.env.PORT) || 3000`, Fastify's `listen({ port })`); later servers stay where the app put them.",
+    support: 'honoured',
+    berthOnly: true,
+  }),
   devErrorsForRemote: bool(false, {
     description: 'Show the devErrorsEnabled details (stderr output) to callers on other computers too.',
     support: 'honoured',

@@ -3,6 +3,8 @@
  * ES modules alike). It talks to the engine over the IPC channel node sets up with the 'ipc' stdio slot:
  *
  *   worker → engine  { berth: 'listening', address, isPort, keepAliveTimeout }  a server started listening
+ *                    { berth: 'listen-redirected', from, to, hint? }             an app's listen() was bound to PORT
+ *                                                                                (listen-redirect.cts)
  *                    { berth: 'ready' }                                          it listens on process.env.PORT
  *                    { berth: 'metrics', rss, heapUsed, ... }                    every second: memory, CPU, event
  *                                                                                loop delay, requests served on
@@ -25,6 +27,10 @@ import fs = require('node:fs');
 import inspector = require('node:inspector');
 import v8 = require('node:v8');
 import http = require('node:http');
+import redirecting = require('./listen-redirect.cjs');
+
+const { endpointFromEnv, ListenRedirect, realAddress } = redirecting;
+type Endpoint = ReturnType<typeof endpointFromEnv>;
 
 type Message = { berth: string; [key: string]: unknown };
 
@@ -46,11 +52,13 @@ function installBootstrap(sendToEngine: (message: Message) => boolean): void {
 
   const handed = new HandedConnections(post, () => [...servers].find((s) => s.listening), () => maybeExit());
 
+  const redirect = listenRedirect(endpoint, post);
   const originalListen = net.Server.prototype.listen;
   net.Server.prototype.listen = function listen(this: net.Server, ...args: unknown[]) {
+    args = redirect.rewrite(this, args);
     this.once('listening', () => {
-      const address = this.address();
-      const isEndpoint = typeof address === 'string' && samePath(address, endpoint);
+      const address = realAddress(this);
+      const isEndpoint = isEndpointAddress(address, endpointFromEnv(endpoint));
       const keepAliveTimeout = (this as { keepAliveTimeout?: unknown }).keepAliveTimeout;
       post({
         berth: 'listening',
@@ -203,6 +211,24 @@ class HandedConnections {
     socket.end();
     setTimeout(() => socket.destroy(), DRAIN_IDLE_MS).unref();
   }
+}
+
+/** The redirect of the app's listen() calls, reported on the worker's stderr and to the engine. */
+function listenRedirect(endpoint: string, post: (message: Message) => void): InstanceType<typeof ListenRedirect> {
+  const enabled = process.env.BERTH_REDIRECT_LISTEN !== '0';
+  return new ListenRedirect(endpointFromEnv(endpoint), enabled, (redirected) => {
+    const to = `process.env.PORT (${endpoint})`;
+    process.stderr.write(
+      `[berth] The app's HTTP server asked for ${redirected.from}; Berth bound it to ${to} so requests reach it ` +
+        `(redirectListen: false turns this off).${redirected.hint ? ` Hint: ${redirected.hint}` : ''}\n`,
+    );
+    post({ berth: 'listen-redirected', from: redirected.from, to: endpoint, ...(redirected.hint ? { hint: redirected.hint } : {}) });
+  });
+}
+
+function isEndpointAddress(address: ReturnType<net.Server['address']>, endpoint: Endpoint): boolean {
+  if (endpoint.kind === 'tcp') return address !== null && typeof address === 'object' && address.port === endpoint.port;
+  return typeof address === 'string' && samePath(address, endpoint.path);
 }
 
 function samePath(a: string, b: string): boolean {

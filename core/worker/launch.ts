@@ -37,6 +37,8 @@ export function workerEnvironment(base: NodeJS.ProcessEnv, settings: Settings, e
   setVariable(env, 'PORT', endpoint, platform);
   setVariable(env, 'IISNODE_VERSION', IISNODE_COMPAT_VERSION, platform);
   setVariable(env, 'BERTH_VERSION', BERTH_VERSION, platform);
+  // Read by the bootstrap (listen-redirect.cts): whether the app's own listen() may be bound to PORT.
+  setVariable(env, 'BERTH_REDIRECT_LISTEN', settings.redirectListen ? '1' : '0', platform);
   // node's default backlog of 4 pending pipe instances made iisnode answer "pipe busy" under load.
   if (!hasVariable(env, 'NODE_PENDING_PIPE_INSTANCES', platform)) setVariable(env, 'NODE_PENDING_PIPE_INSTANCES', '5000', platform);
   if (settings.node_env && settings.node_env !== '%node_env%') setVariable(env, 'NODE_ENV', settings.node_env, platform);

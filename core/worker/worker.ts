@@ -95,6 +95,8 @@ export interface WorkerEvents {
   exit: [WorkerExit];
   /** The app listened somewhere other than process.env.PORT (a fixed TCP port, usually). */
   'listening-elsewhere': [address: string];
+  /** The app's listen() was bound to PORT instead of what it asked for (`from`), with a hint for known mistakes. */
+  'listen-redirected': [from: string, hint: string | undefined];
   output: [stream: 'stdout' | 'stderr', chunk: Buffer];
   metrics: [WorkerMetrics];
   /** Its last active request (or WebSocket) ended. */
@@ -230,6 +232,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
         const a = m.address as { port?: number; host?: string } | string | null;
         this.emit('listening-elsewhere', typeof a === 'string' ? a : a ? `TCP port ${a.port}` : 'an unknown address');
       }
+    } else if (m.berth === 'listen-redirected') {
+      const r = message as { from?: unknown; hint?: unknown };
+      this.emit('listen-redirected', String(r.from), typeof r.hint === 'string' ? r.hint : undefined);
     } else if (m.berth === 'ready' && this.state === 'starting') {
       this.state = 'ready';
       this.emit('ready');

@@ -144,8 +144,9 @@ describe('start-up failures and configuration errors', () => {
     assert.match(res.body, /idontexist\.exe/);
   });
 
-  test('an app listening on its own TCP port is reported', async () => {
+  test('an app listening on its own TCP port is reported (with redirectListen off)', async () => {
     const folder = await copyFixture('fixed-port', dir);
+    await writeFile(path.join(folder, 'berth.yml'), 'redirectListen: false\n');
     await t.engine.addApp(folder);
     const event = await t.waitFor((e) => e.type === 'worker-warning' && e.app === 'fixed-port');
     assert.ok(event.type === 'worker-warning');
