@@ -27,6 +27,7 @@ import { AppFileWatch } from './file-watch.js';
 import type { Generation } from './generation.js';
 import { judgeHealth, type Replacement } from './health.js';
 import { OwnedUrls } from './owned-urls.js';
+import { crashLoopAdvice, listenedElsewhereProblem } from './startup-hints.js';
 import { retireWorker, startBudgetMs, startFailure, WorkerSpawner, type DebugPort } from './spawner.js';
 import { isVersion, readAppVersion, type AppOptions, type AppProblem } from './version.js';
 
@@ -296,11 +297,18 @@ export class App implements ProxyApp {
       this.emit(event);
       return;
     }
-    this.crashes.lastStderr = worker.stderrTail.text();
+    this.crashes.lastStderr = worker.failureText();
     if (info.spawnError) {
       this.emit(event);
       this.setProblem({ title: 'The worker process could not be started.', detail: info.spawnError });
       void this.spawner.stop(generation, 0);
+      return;
+    }
+    if (info.listenedElsewhere) {
+      // The same code listens in the same wrong place every time: no restarts, the fix at once.
+      this.emit(event);
+      this.setProblem({ ...listenedElsewhereProblem(info.listenedElsewhere, this.settings.redirectListen), stderr: this.crashes.lastStderr });
+      void this.stopWorkers(0);
       return;
     }
     const decision = this.crashes.crashed(info.uptimeMs);
@@ -308,7 +316,7 @@ export class App implements ProxyApp {
       this.emit(event);
       this.setProblem({
         title: `The app crashed ${decision.crashes} times within a minute of starting, so Berth stopped restarting it.`,
-        detail: 'Fix the error shown below, then change a file or restart the app.',
+        detail: crashLoopAdvice(this.crashes.lastStderr, info),
         stderr: this.crashes.lastStderr,
       });
       void this.spawner.stop(generation, 0);

@@ -24,7 +24,7 @@ export function workerExitEvent(app: string, generation: Generation, slot: numbe
     expected: info.expected,
     beforeReady: info.beforeReady,
     uptimeMs: info.uptimeMs,
-    stderr: worker.stderrTail.lastLines(CRASH_STDERR_LINES),
+    stderr: worker.failureLines(CRASH_STDERR_LINES),
     ...(info.spawnError ? { spawnError: info.spawnError } : {}),
     ...(info.connectionsLost ? { connectionsLost: info.connectionsLost } : {}),
   };

@@ -195,7 +195,7 @@ export class AppDebugger {
     const worker = generation.workers()[0];
     const budgetMs = startBudgetMs(serving.version.config.settings);
     if (!worker || !this.wanted || (!brk && !(await worker.whenReady(budgetMs).then(() => true, () => false)))) {
-      this.problem = `The debug worker did not start: ${worker?.stderrTail.lastLines(5).join(' ') || 'no output'}`;
+      this.problem = `The debug worker did not start: ${worker?.failureLines(5).join(' ') || 'no output'}`;
       await this.host.close(generation);
       return;
     }

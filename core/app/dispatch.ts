@@ -67,7 +67,7 @@ export function dispatch(facts: DispatchFacts, cookieHeader: string | undefined)
     unavailable: true,
     status: 503,
     title: `The app ${app} is restarting after a crash.`,
-    advice: 'Its workers exited unexpectedly and are being restarted. Try again in a moment; the last stderr output is below.',
+    advice: `Its workers exited unexpectedly and are being restarted. Try again in a moment${facts.crashStderr.trim() ? '; their last output is below' : ' (the last one wrote nothing to stderr or stdout)'}.`,
     app,
     stderr: facts.crashStderr,
   };

@@ -202,7 +202,9 @@ export function startFailure(failed: readonly Worker[], timedOut: boolean, budge
       ? `The new version did not listen on process.env.PORT within ${(budgetMs / 1000).toFixed(1)} s.`
       : exit?.spawnError
         ? `The new version could not be started: ${exit.spawnError}`
-        : `The new version's worker exited while starting (${exit?.signal ? `signal ${exit.signal}` : `exit code ${exit?.code}`}).`,
-    stderr: worker?.stderrTail.text() ?? '',
+        : exit?.listenedElsewhere
+          ? `The new version listens on ${exit.listenedElsewhere}, not on process.env.PORT, so Berth cannot reach it.`
+          : `The new version's worker exited while starting (${exit?.signal ? `signal ${exit.signal}` : `exit code ${exit?.code}`}).`,
+    stderr: worker?.failureText() ?? '',
   };
 }

@@ -108,10 +108,10 @@ export class EventPrinter {
         const repeated = joined !== '' && this.lastCrashStderr.get(event.app) === joined;
         this.lastCrashStderr.set(event.app, joined);
         const stderr = !event.stderr.length
-          ? '  (it wrote nothing to stderr)\n'
+          ? '  (it wrote nothing to stderr or stdout)\n'
           : repeated
-            ? '  (the same stderr output as the previous crash)\n'
-            : `  last stderr lines:\n${indent(event.stderr)}`;
+            ? '  (the same output as the previous crash)\n'
+            : `  last output lines:\n${indent(event.stderr)}`;
         return { text: `[${event.app}] worker pid ${event.pid} ${how} ${when}${next}\n${stderr}`, error: true };
       }
     }

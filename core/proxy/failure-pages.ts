@@ -2,6 +2,7 @@
  * The error pages of an exchange that could not get an answer from the app: what went wrong, in words that name
  * the setting to change, and the worker's stderr tail for callers allowed to see details.
  */
+import { startupHint } from '../app/startup-hints.js';
 import type { Worker } from '../worker/worker.js';
 import { htmlResponse, renderErrorPage } from './pages.js';
 import type { ProxyApp, Unavailable } from './proxy-app.js';
@@ -38,7 +39,7 @@ export function requestTimeoutPage(app: ProxyApp, worker: Worker | null): Unavai
     title: `The app did not start answering within requestTimeout (${seconds} s).`,
     advice: 'The request took longer than requestTimeout allows. The app may be stuck, or the limit too low for this request.',
     app: app.name,
-    ...(worker ? { stderr: worker.stderrTail.text(), facts: { pid: worker.pid } } : {}),
+    ...(worker ? { stderr: worker.failureText(), facts: { pid: worker.pid } } : {}),
   };
 }
 
@@ -50,7 +51,7 @@ export function connectFailedPage(app: ProxyApp, worker: Worker, attempts: numbe
     title: `Berth could not connect to the app's worker (pid ${worker.pid}) after ${attempts} attempts (${error.code ?? error.message}).`,
     advice: 'The worker is running but does not accept connections on process.env.PORT. Check that the app listens on process.env.PORT and is not stuck.',
     app: app.name,
-    stderr: worker.stderrTail.text(),
+    stderr: worker.failureText(),
   };
 }
 
@@ -65,7 +66,7 @@ export function startTimeoutPage(app: ProxyApp, worker: Worker, budgetMs: number
       'An iisnode-style app must call listen(process.env.PORT). If it listens on a fixed port instead, change it to use process.env.PORT. ' +
       'If it is just slow to start, raise maxNamedPipeConnectionRetry or namedPipeConnectionRetryDelay.',
     app: app.name,
-    stderr: worker.stderrTail.text(),
+    stderr: worker.failureText(),
     facts: { pid: worker.pid, 'waited (ms)': budgetMs },
   };
 }
@@ -78,7 +79,7 @@ export function badResponsePage(app: ProxyApp, worker: Worker | null, message: s
     title: message,
     advice: 'The app wrote something that is not a valid HTTP response.',
     app: app.name,
-    ...(worker ? { stderr: worker.stderrTail.text() } : {}),
+    ...(worker ? { stderr: worker.failureText() } : {}),
   };
 }
 
@@ -93,9 +94,9 @@ export function workerGonePage(app: ProxyApp, worker: Worker): Unavailable {
       unavailable: true,
       status: 500,
       title: `The app's worker (pid ${worker.pid}) exited before it listened on process.env.PORT.`,
-      advice: 'The app crashed while starting, or finished without calling listen(process.env.PORT). Its last stderr output is below.',
+      advice: `The app crashed while starting, or finished without calling listen(process.env.PORT). ${outputBelow(worker)}`,
       app: app.name,
-      stderr: worker.stderrTail.text(),
+      stderr: worker.failureText(),
       facts: app.describeWorkerExit(worker),
     };
   }
@@ -105,9 +106,17 @@ export function workerGonePage(app: ProxyApp, worker: Worker): Unavailable {
     title: exit
       ? `The app's worker (pid ${worker.pid}) exited while handling this request.`
       : `The app's worker (pid ${worker.pid}) closed the connection without answering.`,
-    advice: 'The app crashed or closed the connection while handling the request. Its last stderr output is below.',
+    advice: `The app crashed or closed the connection while handling the request. ${outputBelow(worker)}`,
     app: app.name,
-    stderr: worker.stderrTail.text(),
+    stderr: worker.failureText(),
     facts: exit ? app.describeWorkerExit(worker) : undefined,
   };
+}
+
+/** Says what is below, never "below" with nothing there, with the hint for a known start-up mistake. */
+function outputBelow(worker: Worker): string {
+  const output = worker.failureText();
+  const hint = startupHint(output);
+  const said = output.trim() ? 'Its last output is below.' : 'It wrote nothing to stderr or stdout: run it by hand in its folder to see why.';
+  return hint ? `${said} Hint: ${hint}` : said;
 }

@@ -64,9 +64,9 @@ export function renderErrorPage(page: ErrorPage, details: boolean): string {
     const facts = Object.entries({ app: page.app, ...page.facts }).filter(([, v]) => v !== undefined && v !== '');
     if (facts.length) body += `<pre>${facts.map(([k, v]) => `${escapeHtml(k)}: ${escapeHtml(String(v))}`).join('\n')}</pre>\n`;
     if (page.stderr && page.stderr.trim() !== '') {
-      body += `<p>The last ${Math.max(1, Math.round(Buffer.byteLength(page.stderr) / 1024))} KB the worker wrote to stderr:</p>\n<pre>${escapeHtml(page.stderr)}</pre>\n`;
+      body += `<p>The last ${Math.max(1, Math.round(Buffer.byteLength(page.stderr) / 1024))} KB of the worker's output (stderr; stdout when stderr is empty):</p>\n<pre>${escapeHtml(page.stderr)}</pre>\n`;
     } else if (page.stderr !== undefined) {
-      body += '<p>The worker wrote nothing to stderr.</p>\n';
+      body += '<p>The worker wrote nothing to stderr or stdout.</p>\n';
     }
     body +=
       '<p class="muted">These details are shown because devErrorsEnabled is true; callers on other computers get a plain error unless devErrorsForRemote is set. ' +

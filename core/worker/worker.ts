@@ -16,6 +16,15 @@ export const BOOTSTRAP_PATH = outsideAsar(fileURLToPath(new URL('./bootstrap.cjs
 /** iisnode showed "the last 64k" of stderr; Berth keeps that much in memory per worker. */
 export const STDERR_TAIL_BYTES = 64 * 1024;
 
+/** Stdout kept per worker, for failures of apps whose logger writes errors to stdout (pino, Fastify). */
+export const STDOUT_TAIL_BYTES = 16 * 1024;
+
+/**
+ * How long a starting worker that listened somewhere else may take to listen on PORT too (a metrics server can come
+ * first) before it fails fast with "listens on TCP port N", instead of every request waiting the whole start budget.
+ */
+export const LISTENED_ELSEWHERE_GRACE_MS = 3000;
+
 /** How long an exited worker's output pipes may take to deliver their last bytes. */
 const STDIO_DRAIN_MS = 500;
 
@@ -64,6 +73,8 @@ export interface WorkerExit {
   beforeReady: boolean;
   /** Why it could not start at all (spawn error), when that is what happened. */
   spawnError?: string;
+  /** It listened there (and not on PORT) and was stopped for it: "TCP port 3000". */
+  listenedElsewhere?: string;
   uptimeMs: number;
   /** Fast-lane client connections it still held when it exited (they closed with it). */
   connectionsLost?: number;
@@ -123,6 +134,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** Completed requests by status class, and latencies (recorded by the proxy). */
   readonly stats = new RequestStats();
   readonly stderrTail = new TailBuffer(STDERR_TAIL_BYTES);
+  readonly stdoutTail = new TailBuffer(STDOUT_TAIL_BYTES);
   /** The latest metrics from the bootstrap. */
   metrics: WorkerMetrics | undefined;
   /** When the worker last sent anything (its heartbeat): a worker whose event loop is blocked goes quiet. */
@@ -140,6 +152,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** What the last kill attempt reported (taskkill's exit and message), for a stop that gives up. */
   private killReport = '';
   private killDeadline: NodeJS.Timeout | undefined;
+  /** Where it listened instead of PORT, once stopped for it. */
+  private listenedElsewhere: string | undefined;
+  private elsewhereTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly spec: WorkerSpec) {
     super();
@@ -179,7 +194,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.pid = child.pid;
     // The capture pauses a pipe whose log file cannot keep up (bounded memory); the tail handler below reads too.
     if (this.spec.logs && child.pid !== undefined) void pipeWorkerOutput(child, this.spec.logs.createWorkerCapture(child.pid));
-    child.stdout!.on('data', (chunk: Buffer) => this.emit('output', 'stdout', chunk));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      this.stdoutTail.push(chunk);
+      this.emit('output', 'stdout', chunk);
+    });
     child.stderr!.on('data', (chunk: Buffer) => {
       this.stderrTail.push(chunk);
       this.emit('output', 'stderr', chunk);
@@ -230,7 +248,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
         if (typeof m.keepAliveTimeout === 'number') this.pool.setWorkerKeepAlive(m.keepAliveTimeout);
       } else {
         const a = m.address as { port?: number; host?: string } | string | null;
-        this.emit('listening-elsewhere', typeof a === 'string' ? a : a ? `TCP port ${a.port}` : 'an unknown address');
+        const address = typeof a === 'string' ? a : a ? `TCP port ${a.port}` : 'an unknown address';
+        this.emit('listening-elsewhere', address);
+        this.failUnlessReady(address);
       }
     } else if (m.berth === 'listen-redirected') {
       const r = message as { from?: unknown; hint?: unknown };
@@ -241,10 +261,43 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
   }
 
+  /**
+   * It listened somewhere Berth cannot reach: unless it also listens on PORT within the grace period, it is stopped
+   * as a failed start that says where it listened (the app reports it at once, instead of requests timing out).
+   */
+  private failUnlessReady(address: string): void {
+    if (this.state !== 'starting' || this.elsewhereTimer) return;
+    this.elsewhereTimer = setTimeout(() => {
+      if (this.state !== 'starting') return;
+      this.listenedElsewhere = address;
+      this.kill();
+    }, LISTENED_ELSEWHERE_GRACE_MS);
+    this.elsewhereTimer.unref();
+  }
+
+  /**
+   * The output that explains a failure: the last stderr, or when the worker wrote nothing there, its last stdout
+   * (loggers such as pino write fatal errors to stdout), introduced by a line that says so.
+   */
+  failureText(): string {
+    const stderr = this.stderrTail.text();
+    if (stderr.trim() !== '') return stderr;
+    const stdout = this.stdoutTail.text();
+    return stdout.trim() === '' ? '' : `(nothing on stderr; the last lines it wrote to stdout:)\n${stdout}`;
+  }
+
+  /** The last `count` non-empty lines of `failureText()`. */
+  failureLines(count: number): string[] {
+    if (this.stderrTail.lastLines(1).length) return this.stderrTail.lastLines(count);
+    const stdout = this.stdoutTail.lastLines(count);
+    return stdout.length ? ['(nothing on stderr; the last lines it wrote to stdout:)', ...stdout] : [];
+  }
+
   private onExit(code: number | null, signal: NodeJS.Signals | null, spawnError?: string): void {
     if (this.state === 'exited') return;
     const beforeReady = this.state === 'starting';
     this.state = 'exited';
+    clearTimeout(this.elsewhereTimer);
     clearTimeout(this.killTimer);
     clearTimeout(this.killDeadline);
     this.pool.destroyAll();
@@ -253,10 +306,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.exitInfo = {
       code,
       signal,
-      expected: this.stopRequested,
+      // Stopped for listening elsewhere is a failed start, not a stop Berth wanted.
+      expected: this.stopRequested && this.listenedElsewhere === undefined,
       beforeReady,
       ...(spawnError ? { spawnError } : {}),
       ...(this.handed > 0 ? { connectionsLost: this.handed } : {}),
+      ...(this.listenedElsewhere ? { listenedElsewhere: this.listenedElsewhere } : {}),
       uptimeMs: Date.now() - this.startedAt,
     };
     this.handed = 0;

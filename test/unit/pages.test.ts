@@ -64,7 +64,7 @@ describe('renderErrorPage', () => {
 
   test('with details and empty stderr: says the worker wrote nothing', () => {
     const html = renderErrorPage({ ...page, stderr: '  \n' }, true);
-    assert.ok(html.includes('The worker wrote nothing to stderr.'));
+    assert.ok(html.includes('The worker wrote nothing to stderr or stdout.'));
   });
 
   test('with details and no stderr known: no stderr section', () => {

@@ -39,7 +39,7 @@ describe('EventPrinter: worker crashes', () => {
     assert.equal(
       err[0],
       "[shop] worker pid 4242 exited with code 1 before it listened on process.env.PORT; restarting in 150 ms\n" +
-        '  last stderr lines:\n' +
+        '  last output lines:\n' +
         "    | Error: Cannot find module 'express'\n" +
         '    |     at Module._resolveFilename (node:internal/modules/cjs/loader:1225:15)\n',
     );
@@ -77,8 +77,8 @@ describe('EventPrinter: worker crashes', () => {
   test('nothing on stderr: says so', () => {
     const { print, err } = printer();
     print(exit({ stderr: [] }));
-    assert.match(err.join(''), /\(it wrote nothing to stderr\)\n$/);
-    assert.ok(!err.join('').includes('last stderr lines'));
+    assert.match(err.join(''), /\(it wrote nothing to stderr or stdout\)\n$/);
+    assert.ok(!err.join('').includes('last output lines'));
   });
 
   test('a crash loop does not print the same stderr again; new output and other apps are printed in full', () => {
@@ -88,10 +88,10 @@ describe('EventPrinter: worker crashes', () => {
     print(exit({ app: 'blog', pid: 5000 }));
     print(exit({ pid: 4244, stderr: ['Error: something else'] }));
     assert.equal(err.length, 4);
-    assert.match(err[0]!, /last stderr lines:\n {4}\| Error: Cannot find module 'express'\n/);
-    assert.match(err[1]!, /^\[shop\] worker pid 4243 exited with code 1 before it listened on process\.env\.PORT; restarting in 150 ms\n {2}\(the same stderr output as the previous crash\)\n$/);
-    assert.match(err[2]!, /^\[blog\] .*\n {2}last stderr lines:\n {4}\| Error: Cannot find module 'express'\n/);
-    assert.match(err[3]!, /last stderr lines:\n {4}\| Error: something else\n$/);
+    assert.match(err[0]!, /last output lines:\n {4}\| Error: Cannot find module 'express'\n/);
+    assert.match(err[1]!, /^\[shop\] worker pid 4243 exited with code 1 before it listened on process\.env\.PORT; restarting in 150 ms\n {2}\(the same output as the previous crash\)\n$/);
+    assert.match(err[2]!, /^\[blog\] .*\n {2}last output lines:\n {4}\| Error: Cannot find module 'express'\n/);
+    assert.match(err[3]!, /last output lines:\n {4}\| Error: something else\n$/);
   });
 
   test('a spawn error is printed instead', () => {
