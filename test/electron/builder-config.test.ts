@@ -53,7 +53,7 @@ describe('installer configuration', () => {
       const widths = Array.from({ length: count }, (_, i) => bytes.readUInt8(6 + 16 * i));
       assert.ok(widths.includes(0) && widths.includes(16) && widths.includes(32), `sizes ${widths}`);
     }
-    assert.deepEqual(c.asarUnpack, ['dist/core/worker/bootstrap.cjs']);
+    assert.deepEqual(c.asarUnpack, ['dist/core/worker/bootstrap.cjs', 'dist/core/worker/listen-redirect.cjs']);
   });
 
   test('the package.json main is the built main process, and the files it needs are listed', async () => {
@@ -93,6 +93,8 @@ describe('installer configuration', () => {
       assert.ok((await stat(path.join(out, 'win-unpacked', 'Berth.exe'))).isFile(), log);
       const bootstrap = await readFile(path.join(resources, 'app.asar.unpacked', 'dist', 'core', 'worker', 'bootstrap.cjs'), 'utf8');
       assert.match(bootstrap, /process\.send|parentPort|ready/);
+      // The bootstrap requires its sibling: it must be a real file next to it.
+      assert.match(await readFile(path.join(resources, 'app.asar.unpacked', 'dist', 'core', 'worker', 'listen-redirect.cjs'), 'utf8'), /ListenRedirect/);
       const files = asar.listPackage(path.join(resources, 'app.asar'), { isPack: false }).map((f) => f.replaceAll('\\', '/'));
       for (const needed of ['/package.json', '/dist/electron/main.js', '/dist/electron/preload.cjs', '/dist/electron/engine-entry.js', '/dist/renderer/index.html', '/dist/core/engine.js', '/electron/assets/tray-running.png']) {
         assert.ok(files.includes(needed), `${needed} is packed`);
