@@ -150,6 +150,7 @@ describe('workerEnvironment', () => {
   test('only the expected variables are added to an empty environment', () => {
     const env = workerEnvironment({}, settings({ node_env: 'production' }), SOCK, 'linux');
     assert.deepEqual(Object.keys(env).sort(), [
+      'BERTH_REDIRECT_LISTEN',
       'BERTH_VERSION',
       'IISNODE_LOGDIRECTORY',
       'IISNODE_LOGGINGENABLED',
