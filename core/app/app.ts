@@ -308,7 +308,7 @@ export class App implements ProxyApp {
       // The same code listens in the same wrong place every time: no restarts, the fix at once.
       this.emit(event);
       this.setProblem({ ...listenedElsewhereProblem(info.listenedElsewhere, this.settings.redirectListen), stderr: this.crashes.lastStderr });
-      void this.stopWorkers(0);
+      void this.spawner.stop(generation, 0);
       return;
     }
     const decision = this.crashes.crashed(info.uptimeMs);
