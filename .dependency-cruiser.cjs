@@ -5,13 +5,13 @@
  *   electron/  ──▶ core/ (the engine in a utility process, the protocol)
  *   core/ top: engine.ts, control/, cli/, ui/      ──▶ app/ and below
  *   core/app/                                      ──▶ below
- *   below app: proxy/, logs/, worker/, watch/, config/, platform/, debug/, iis/, metrics/, registry/, util/, shared/
+ *   below app: proxy/, logs/, worker/, watch/, config/, platform/, debug/, iis/, metrics/, registry/, util/, shared/, tls/
  *
  * core/ never imports electron, vue or the renderer (it runs in plain Node and in Electron's utility process; its
  * tsconfig has no DOM library, so DOM globals do not compile there either). proxy/, logs/ and worker/ are three
  * separate mechanisms that meet only in app/: none imports another's modules.
  */
-const BELOW_APP = '^core/(proxy|logs|worker|watch|config|platform|debug|iis|metrics|registry|util|shared)/|^core/(routing|events|home|version)\\.ts$';
+const BELOW_APP = '^core/(proxy|logs|worker|watch|config|platform|debug|iis|metrics|registry|util|shared|tls)/|^core/(routing|events|home|version)\\.ts$';
 
 module.exports = {
   forbidden: [

@@ -21,6 +21,7 @@ import { asEngineError, EngineError, listenError } from './engine/errors.js';
 import { HostTable } from './engine/host-table.js';
 import { crashOutput, EventHistory } from './history/event-history.js';
 import { hostSite, type SiteHostingContext } from './engine/site-hosting.js';
+import { startHttps, withLocalCa, type HttpsOptions, type HttpsRunning } from './engine/https.js';
 
 export { appEnvironment, type AppRecordView } from './engine/app-records.js';
 export type { AppConfigState, SettingsChange, TakesEffect } from './engine/app-config.js';
@@ -70,6 +71,10 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
   private readonly hosts = new HostTable((app, warning) => this.report({ type: 'config-warnings', app, warnings: [warning] }));
   private readonly front: FrontServer;
   private address: AddressInfo | undefined;
+  private readonly httpsOptions: HttpsOptions | undefined;
+  private https: HttpsRunning | undefined;
+  /** Why HTTPS is off although asked for (its default port was taken). */
+  httpsProblem: string | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
 
@@ -77,8 +82,8 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
     super();
     this.host = options.host ?? '127.0.0.1';
     this.requestedPort = options.port ?? 8080;
-    this.env = options.env ?? process.env;
     this.platform = options.platform ?? process.platform;
+    ({ env: this.env, https: this.httpsOptions } = withLocalCa(options.env ?? process.env, options.https, this.platform));
     this.watchFiles = options.watchFiles ?? true;
     this.registry = options.registry;
     this.registryProblem = options.registryProblem;
@@ -110,6 +115,11 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
     return this.address?.port ?? this.requestedPort;
   }
 
+  /** The HTTPS front's port and the CA's certificate file, when HTTPS is on (known after start). */
+  get httpsInfo(): { port: number; caPath: string } | undefined {
+    return this.https && { port: this.https.address.port, caPath: this.https.caPath };
+  }
+
   private get portSuffix(): string {
     return this.port === 80 ? '' : `:${this.port}`;
   }
@@ -125,6 +135,14 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
       this.address = await this.front.listen(this.requestedPort, this.host);
     } catch (error) {
       throw await listenError(error, this.host, this.requestedPort, this.platform);
+    }
+    if (this.httpsOptions) {
+      const https = await startHttps(this.front, this.httpsOptions, this.host, this.platform).catch(async (error: unknown) => {
+        await this.front.close();
+        throw error;
+      });
+      if ('problem' in https) this.httpsProblem = https.problem;
+      else this.https = https;
     }
     this.sweepTimer = setInterval(() => this.sweep(), POOL_SWEEP_MS).unref();
     this.report({ type: 'engine-listening', url: `http://${this.host}:${this.port}/`, host: this.host, port: this.port });
@@ -467,12 +485,13 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
     await this.registry?.flush();
     const apps = [...this.hosts.apps.values()];
     const drainMs = timeoutMs ?? Math.max(0, ...apps.map((a) => a.settings.gracefulShutdownTimeout));
-    const closed = this.front.close();
+    const closed = Promise.all([this.front.close(), this.https?.server.close()]);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs)));
     await Promise.race([closed, timedOut]);
     clearTimeout(timer);
     this.front.destroyConnections();
+    this.https?.server.destroyConnections();
     await Promise.all([...this.hosts.sites.values()].map((s) => s.watcher?.close()));
     await Promise.all(
       apps.map(async (app) => {

@@ -1,7 +1,7 @@
 /**
  * The Berth home folder: per-user state that outlives one engine run. It holds the app registry (`apps.yml`), the
- * control API's token (`token`, owner-only), the discovery file of the running engine (`engine.json`) and the apps'
- * event history (`events.json`).
+ * control API's token (`token`, owner-only), the discovery file of the running engine (`engine.json`), the apps'
+ * event history (`events.json`) and the local CA behind the HTTPS front (`ca.pem`, `ca-key.pem` owner-only).
  *
  * Where: `BERTH_HOME` when set; else the system's per-user configuration folder: `%APPDATA%\Berth` on Windows,
  * `~/Library/Application Support/Berth` on macOS, `$XDG_CONFIG_HOME/berth` or `~/.config/berth` elsewhere.
@@ -21,6 +21,10 @@ export const HOME_FILES = {
   discovery: 'engine.json',
   /** The apps' last events and crashes, kept across engine runs (see core/history). */
   history: 'events.json',
+  /** The local CA's certificate (see core/tls/local-ca.ts; `berth trust` adds it to the user's trusted roots). */
+  caCert: 'ca.pem',
+  /** The local CA's private key: mode 0600 on POSIX; on Windows it inherits the profile folder's per-user ACL. */
+  caKey: 'ca-key.pem',
 } as const;
 
 export interface HomeInputs {

@@ -8,6 +8,7 @@ import { dashboard } from './dashboard.js';
 import { doctor } from './doctor.js';
 import { EXIT, REMOTE_COMMANDS, runRemote } from './remote.js';
 import { serve, SERVE_USAGE } from './serve.js';
+import { trust } from './trust.js';
 
 const USAGE = `Berth ${BERTH_VERSION}: host Node.js apps locally, the iisnode way.
 
@@ -27,12 +28,14 @@ ${SERVE_USAGE}
   berth profile <app> [--seconds <n>] [--pid <pid>]
   berth dashboard
   berth doctor [--json] [--port <port>]
+  berth trust|untrust [--print]
   berth --version
   berth --help
 
 serve    Runs the engine until Ctrl+C (in-flight requests finish first). Without folders it hosts the apps Berth
          remembers; with folders it hosts those for this run only. Each app answers at
-         http://<name>.localhost:<port>/ (and at / when only one app is hosted).
+         http://<name>.localhost:<port>/ (and at / when only one app is hosted), and over HTTPS at
+         https://<name>.localhost:<https-port>/ with certificates from Berth's local CA (see trust).
 ls       The apps, their state and URL.                status   Apps and workers: memory, CPU, requests per second.
 add      Hosts a folder (and remembers it).            remove   Stops an app and forgets it (its folder is untouched).
 start    Starts an app now.                            stop     Stops an app gracefully.
@@ -49,10 +52,14 @@ events   What happened to an app (starts, crashes with their output, upgrades, s
 dashboard  The address of the web dashboard (the desktop app's UI in a browser), with the engine's token in it.
 doctor   Checks this machine for Berth: Node.js, the Berth home, the engine, the front port, *.localhost names, the
          inspector ports, the log folders, Electron and Chromium; each ok or the problem and its fix.
+trust    Trusts Berth's local CA (made at first use) for https://<app>.localhost: on Windows it adds it to your user's
+         Root store (Windows asks you to confirm; no admin rights); on macOS and Linux it prints the commands to run.
+         untrust removes it. --print only prints the commands.
 
 serve options:
   --host <address>        Address of the front server (default 127.0.0.1).
   --port <port>           Port of the front server (default 8080).
+  --https-port <port>|off Port of the HTTPS front (HTTP/2 and HTTP/1.1; default 8443, 443 where you may bind it).
   --control-port <port>   Port of the control API (default: any free port; the commands find it).
   --follow-logs           Also print the apps' output, each line prefixed with [app pid].
 
@@ -72,6 +79,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'serve') return serve(rest, USAGE);
   if (command === 'doctor') return doctor(rest, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
+  if (command === 'trust' || command === 'untrust') return trust(command, rest, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
   if (command === 'dashboard') return dashboard(rest, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
   if (Object.prototype.hasOwnProperty.call(REMOTE_COMMANDS, command)) return runRemote(command, rest);
   process.stderr.write(`berth: unknown command "${command}".\n\n${USAGE}`);

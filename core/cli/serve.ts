@@ -12,7 +12,10 @@ import { EventPrinter } from './printer.js';
 import { Dashboard } from '../ui/dashboard.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-export const SERVE_USAGE = `  berth serve [<folder>...] [--host <address>] [--port <port>] [--control-port <port>] [--follow-logs]`;
+/** The HTTPS front's port unless --https-port says otherwise (443 needs a user who may bind it). */
+const DEFAULT_HTTPS_PORT = 8443;
+
+export const SERVE_USAGE = `  berth serve [<folder>...] [--host <address>] [--port <port>] [--https-port <port>|off] [--control-port <port>] [--follow-logs]`;
 
 export async function serve(args: string[], usage: string): Promise<number> {
   let parsed;
@@ -23,6 +26,7 @@ export async function serve(args: string[], usage: string): Promise<number> {
       options: {
         host: { type: 'string', default: '127.0.0.1' },
         port: { type: 'string', default: '8080' },
+        'https-port': { type: 'string' },
         'control-port': { type: 'string', default: '0' },
         'follow-logs': { type: 'boolean', default: false },
       },
@@ -43,6 +47,13 @@ export async function serve(args: string[], usage: string): Promise<number> {
   }
 
   const home = defaultBerthHome();
+  // HTTPS on 8443 unless told otherwise; when that default port is taken, Berth serves plain HTTP and says so.
+  const httpsText = parsed.values['https-port'] ?? String(DEFAULT_HTTPS_PORT);
+  if (httpsText !== 'off' && (!/^\d+$/.test(httpsText) || Number(httpsText) > 65535)) {
+    process.stderr.write(`berth serve: --https-port must be a number from 0 to 65535, or off, not "${httpsText}".\n`);
+    return 2;
+  }
+  const https = httpsText === 'off' ? undefined : { port: Number(httpsText), home, optional: parsed.values['https-port'] === undefined };
   const printer = new EventPrinter(process.stdout, process.stderr);
   const follow = parsed.values['follow-logs'];
   // The web dashboard (the desktop app's UI) on the control API's port, when the renderer was built.
@@ -55,6 +66,7 @@ export async function serve(args: string[], usage: string): Promise<number> {
       mode: folders.length ? 'folders' : 'registry',
       host: parsed.values.host,
       port: ports.port!,
+      ...(https ? { https } : {}),
       controlPort: ports['control-port']!,
       attach: (engine) => {
         engine.on('event', (event) => printer.print(event));
@@ -80,6 +92,12 @@ export async function serve(args: string[], usage: string): Promise<number> {
   }
   const { engine } = service;
   if (service.notice) process.stderr.write(`berth: warning: ${service.notice}\n`);
+  if (engine.httpsProblem) process.stderr.write(`berth: warning: ${engine.httpsProblem}\n`);
+  const secure = engine.httpsInfo;
+  if (secure) {
+    const port = secure.port === 443 ? '' : `:${secure.port}`;
+    process.stdout.write(`HTTPS (HTTP/2) on https://<app>.localhost${port}/ with certificates from the local CA ${secure.caPath}; \`npx berth trust\` makes this user's browsers trust it.\n`);
+  }
   if (service.control) {
     process.stdout.write(`Control API on ${service.control.url} (token in ${homeFile(home, 'token')}); try \`npx berth ls\` in another terminal.\n`);
     if (ui) process.stdout.write('The web dashboard is on the same port: `npx berth dashboard` prints its address (with the token).\n');

@@ -36,13 +36,13 @@ export function asEngineError(error: unknown): Error {
 }
 
 /** Why the front server could not listen, naming the program that holds the port when it can be found. */
-export async function listenError(error: unknown, host: string, port: number, platform: Platform): Promise<EngineError> {
+export async function listenError(error: unknown, host: string, port: number, platform: Platform, option = '--port'): Promise<EngineError> {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE') {
     const holder = await findPortHolder(port, platform);
     const who = holder ? ` by ${holder.name ?? 'a process'} (pid ${holder.pid})` : ' by another program';
-    return new EngineError('PORT_IN_USE', `Port ${port} on ${host} is already in use${who}. Stop that program, or start Berth on another port with --port.`);
+    return new EngineError('PORT_IN_USE', `Port ${port} on ${host} is already in use${who}. Stop that program, or start Berth on another port with ${option}.`);
   }
-  if (code === 'EACCES') return new EngineError('LISTEN_FAILED', `Berth is not allowed to listen on ${host}:${port}. Use a port above 1024 with --port.`);
+  if (code === 'EACCES') return new EngineError('LISTEN_FAILED', `Berth is not allowed to listen on ${host}:${port}. Use a port above 1024 with ${option}.`);
   return new EngineError('LISTEN_FAILED', `Berth could not listen on ${host}:${port}: ${(error as Error).message}`);
 }

@@ -1,5 +1,6 @@
 /** What an engine is made with, and what adding an app may say. */
 import type { SettingName } from '../config/schema.js';
+import type { HttpsOptions } from './https.js';
 import type { Platform } from '../platform/platform.js';
 import type { OverrideValue } from '../registry/format.js';
 import type { Registry, RegistryProblem } from '../registry/registry.js';
@@ -8,6 +9,8 @@ export interface EngineOptions {
   /** Front server address. Default 127.0.0.1:8080. */
   host?: string;
   port?: number;
+  /** Also serve every app over HTTPS (HTTP/2 and HTTP/1.1) on this port, with the local CA in this home folder. */
+  https?: HttpsOptions;
   /** Environment for configuration and workers. Default: process.env. */
   env?: NodeJS.ProcessEnv;
   platform?: Platform;

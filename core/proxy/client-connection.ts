@@ -5,6 +5,7 @@
  */
 import type net from 'node:net';
 import type { Readable } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import { ClientEnding, type ExchangeClient } from './exchange-client.js';
 import { Exchange, Phase } from './exchange.js';
 import { clientErrorResponse } from './failure-pages.js';
@@ -60,7 +61,8 @@ export class ClientConnection implements ExchangeClient {
       remotePort: this.socket.remotePort ?? 0,
       localAddress: this.socket.localAddress ?? '',
       localPort: this.socket.localPort ?? 0,
-      secure: false,
+      // A TLS socket from the HTTPS front (see https-front.ts).
+      secure: (this.socket as Partial<TLSSocket>).encrypted === true,
     };
     return this.info;
   }

@@ -151,7 +151,7 @@ export class Exchange implements UpstreamUser, ConnectingExchange {
     }
     this.sentAt = Date.now();
     const forwarding = this.app.forwarding;
-    this.send(needsRewrite(this.head, forwarding) ? Buffer.from(rewriteRequestHead(this.head, forwarding, this.client.clientInfo), 'latin1') : this.headBytes);
+    this.send(needsRewrite(this.head, forwarding, this.client.clientInfo.secure) ? Buffer.from(rewriteRequestHead(this.head, forwarding, this.client.clientInfo), 'latin1') : this.headBytes);
     const hasBody = this.hasBody;
     this.phase = hasBody ? Phase.RequestBody : Phase.Response;
     this.client.requestSent(hasBody);

@@ -13,7 +13,7 @@ export interface ClientInfo {
   remotePort: number;
   localAddress: string;
   localPort: number;
-  /** The front connection is TLS (always false until Berth serves HTTPS). */
+  /** The front connection is TLS (the HTTPS front). */
   secure: boolean;
 }
 
@@ -28,9 +28,9 @@ export function plainAddress(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
-/** Whether the head must be rebuilt; most requests are forwarded byte for byte. */
-export function needsRewrite(head: RequestHead, options: ForwardingOptions): boolean {
-  return head.hasSensitiveHeaders || options.enableXFF || options.promoteServerVars.length > 0;
+/** Whether the head must be rebuilt; most requests are forwarded byte for byte (over TLS, never: see rewriteRequestHead). */
+export function needsRewrite(head: RequestHead, options: ForwardingOptions, secure = false): boolean {
+  return secure || head.hasSensitiveHeaders || options.enableXFF || options.promoteServerVars.length > 0;
 }
 
 /** Splits `promoteServerVars` ("REMOTE_ADDR, AUTH_USER") into names. */
@@ -134,7 +134,8 @@ function clean(value: string): string {
 
 /**
  * Rebuilds the request head (ending with the blank line) for the app: spoofable headers dropped, then
- * X-Forwarded-For / X-Forwarded-Proto and the promoted server variables added.
+ * X-Forwarded-For / X-Forwarded-Proto and the promoted server variables added. A request over HTTPS always gets
+ * `X-Forwarded-Proto: https` (and its `HTTPS` server variable is `on`).
  */
 export function rewriteRequestHead(head: RequestHead, options: ForwardingOptions, client: ClientInfo): string {
   const lines = head.text.split('\r\n');
@@ -149,7 +150,11 @@ export function rewriteRequestHead(head: RequestHead, options: ForwardingOptions
       forwardedFor.push(line.slice(colon + 1).trim());
       continue;
     }
-    if (lower === 'x-forwarded-proto') hasProto = true;
+    if (lower === 'x-forwarded-proto') {
+      // Over TLS Berth says it itself (below): a client's value would only be a lie or a stale hop.
+      if (client.secure) continue;
+      hasProto = true;
+    }
     kept.push(line);
   }
   if (options.enableXFF) {
@@ -157,8 +162,11 @@ export function rewriteRequestHead(head: RequestHead, options: ForwardingOptions
     const existing = forwardedFor.filter((v) => v !== '').join(', ');
     const last = existing.split(',').pop()?.trim();
     kept.push(`X-Forwarded-For: ${existing === '' ? ip : last === ip ? existing : `${existing}, ${ip}`}`);
-    if (!hasProto) kept.push(`X-Forwarded-Proto: ${client.secure ? 'https' : 'http'}`);
+    if (!hasProto && !client.secure) kept.push('X-Forwarded-Proto: http');
   }
+  // Requests that came over HTTPS always say so, with or without enableXFF: apps build absolute URLs and secure
+  // cookies from it (Express's `trust proxy`, and most frameworks, read this header).
+  if (client.secure) kept.push('X-Forwarded-Proto: https');
   // iisnode added them in reverse list order.
   for (const name of [...options.promoteServerVars].reverse()) {
     const value = serverVariable(name, head, client);

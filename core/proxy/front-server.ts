@@ -26,7 +26,8 @@ export class FrontServer implements RequestTotals {
     this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
   }
 
-  private accept(socket: net.Socket): void {
+  /** A client connection: from this listener, or a TLS socket speaking HTTP/1.1 from the HTTPS front. */
+  accept(socket: net.Socket): void {
     if (this.closing) {
       socket.destroy();
       return;
