@@ -21,7 +21,7 @@ import { asEngineError, EngineError, listenError } from './engine/errors.js';
 import { HostTable } from './engine/host-table.js';
 import { crashOutput, EventHistory } from './history/event-history.js';
 import { hostSite, type SiteHostingContext } from './engine/site-hosting.js';
-import { startHttps, withLocalCa, type HttpsOptions, type HttpsRunning } from './engine/https.js';
+import { EngineHttps } from './engine/https.js';
 
 export { appEnvironment, type AppRecordView } from './engine/app-records.js';
 export type { AppConfigState, SettingsChange, TakesEffect } from './engine/app-config.js';
@@ -71,10 +71,8 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
   private readonly hosts = new HostTable((app, warning) => this.report({ type: 'config-warnings', app, warnings: [warning] }));
   private readonly front: FrontServer;
   private address: AddressInfo | undefined;
-  private readonly httpsOptions: HttpsOptions | undefined;
-  private https: HttpsRunning | undefined;
-  /** Why HTTPS is off although asked for (its default port was taken). */
-  httpsProblem: string | undefined;
+  /** The HTTPS front (options.https), its CA and listener. */
+  private readonly https: EngineHttps | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
 
@@ -83,7 +81,8 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
     this.host = options.host ?? '127.0.0.1';
     this.requestedPort = options.port ?? 8080;
     this.platform = options.platform ?? process.platform;
-    ({ env: this.env, https: this.httpsOptions } = withLocalCa(options.env ?? process.env, options.https, this.platform));
+    this.https = options.https && new EngineHttps(options.https, options.env ?? process.env, this.platform);
+    this.env = this.https?.env ?? options.env ?? process.env;
     this.watchFiles = options.watchFiles ?? true;
     this.registry = options.registry;
     this.registryProblem = options.registryProblem;
@@ -115,9 +114,12 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
     return this.address?.port ?? this.requestedPort;
   }
 
-  /** The HTTPS front's port and the CA's certificate file, when HTTPS is on (known after start). */
+  /** The HTTPS front's port and CA file when it listens (after start), or why it does not although asked for. */
   get httpsInfo(): { port: number; caPath: string } | undefined {
-    return this.https && { port: this.https.address.port, caPath: this.https.caPath };
+    return this.https?.info;
+  }
+  get httpsProblem(): string | undefined {
+    return this.https?.problem;
   }
 
   private get portSuffix(): string {
@@ -136,14 +138,7 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
     } catch (error) {
       throw await listenError(error, this.host, this.requestedPort, this.platform);
     }
-    if (this.httpsOptions) {
-      const https = await startHttps(this.front, this.httpsOptions, this.host, this.platform).catch(async (error: unknown) => {
-        await this.front.close();
-        throw error;
-      });
-      if ('problem' in https) this.httpsProblem = https.problem;
-      else this.https = https;
-    }
+    await this.https?.start(this.front, this.host);
     this.sweepTimer = setInterval(() => this.sweep(), POOL_SWEEP_MS).unref();
     this.report({ type: 'engine-listening', url: `http://${this.host}:${this.port}/`, host: this.host, port: this.port });
     if (this.registryProblem) this.report({ type: 'registry-problem', ...this.registryProblem });
@@ -485,13 +480,13 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
     await this.registry?.flush();
     const apps = [...this.hosts.apps.values()];
     const drainMs = timeoutMs ?? Math.max(0, ...apps.map((a) => a.settings.gracefulShutdownTimeout));
-    const closed = Promise.all([this.front.close(), this.https?.server.close()]);
+    const closed = Promise.all([this.front.close(), this.https?.close()]);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs)));
     await Promise.race([closed, timedOut]);
     clearTimeout(timer);
     this.front.destroyConnections();
-    this.https?.server.destroyConnections();
+    this.https?.destroyConnections();
     await Promise.all([...this.hosts.sites.values()].map((s) => s.watcher?.close()));
     await Promise.all(
       apps.map(async (app) => {

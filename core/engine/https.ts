@@ -23,11 +23,9 @@ export interface HttpsOptions {
    * engine, holds it) the engine runs without HTTPS and says why (`Engine.httpsProblem`) instead of failing.
    */
   optional?: boolean;
-  /** The user's own NODE_EXTRA_CA_CERTS file, combined with the CA for workers (set by `withLocalCa`). */
-  userExtraCa?: string | undefined;
 }
 
-export interface HttpsRunning {
+interface HttpsRunning {
   server: HttpsFront;
   address: AddressInfo;
   caPath: string;
@@ -43,30 +41,66 @@ function userExtraCa(env: NodeJS.ProcessEnv, platform: Platform): string | undef
 }
 
 /**
- * The environment for workers: `NODE_EXTRA_CA_CERTS` names the CA, so node's HTTPS client in an app trusts
+ * The engine's HTTPS part: its options, and once started its listener, or why HTTPS is off. Workers get
+ * `NODE_EXTRA_CA_CERTS` naming the CA (in the engine environment every app gets), so node's HTTPS client in an app trusts
  * `https://<other-app>.localhost`. Node reads one file only: when the user set one, workers get a file holding both
- * (written by `startHttps`, before any worker starts). Also returns the HTTPS options with that file noted.
+ * (written at start, before any worker starts).
  */
-export function withLocalCa(env: NodeJS.ProcessEnv, https: HttpsOptions | undefined, platform: Platform): { env: NodeJS.ProcessEnv; https: HttpsOptions | undefined } {
-  if (!https) return { env, https };
-  const userFile = userExtraCa(env, platform);
-  const result: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(env)) if ((platform === 'win32' ? key.toUpperCase() : key) !== 'NODE_EXTRA_CA_CERTS') result[key] = value;
-  result.NODE_EXTRA_CA_CERTS = userFile ? path.join(https.home, COMBINED_CA_FILE) : caPaths(https.home).cert;
-  return { env: result, https: { ...https, userExtraCa: userFile } };
-}
+export class EngineHttps {
+  private running: HttpsRunning | undefined;
+  /** Why HTTPS is off although asked for (its default port was taken). */
+  problem: string | undefined;
+  private readonly userExtraCa: string | undefined;
+  /** The engine's environment with NODE_EXTRA_CA_CERTS set for the workers. */
+  readonly env: NodeJS.ProcessEnv;
 
-/** Opens (or creates) the CA and listens for HTTPS; for an optional port, a problem says why HTTPS is off. */
-export async function startHttps(front: FrontServer, https: HttpsOptions, host: string, platform: Platform): Promise<HttpsRunning | { problem: string }> {
-  const ca = await LocalCa.open(https.home);
-  if (https.userExtraCa) await writeCombined(https.userExtraCa, ca, path.join(https.home, COMBINED_CA_FILE));
-  const server = new HttpsFront(front, new HostCertificates(ca));
-  try {
-    return { server, address: await server.listen(https.port, host), caPath: ca.certPath };
-  } catch (error) {
-    const problem = await listenError(error, host, https.port, platform, '--https-port');
-    if (https.optional) return { problem: `HTTPS is off for this run: ${problem.message}` };
-    throw problem;
+  constructor(
+    private readonly options: HttpsOptions,
+    env: NodeJS.ProcessEnv,
+    private readonly platform: Platform,
+  ) {
+    this.userExtraCa = userExtraCa(env, platform);
+    const result: NodeJS.ProcessEnv = {};
+    for (const [key, value] of Object.entries(env)) if ((platform === 'win32' ? key.toUpperCase() : key) !== 'NODE_EXTRA_CA_CERTS') result[key] = value;
+    result.NODE_EXTRA_CA_CERTS = this.userExtraCa ? path.join(options.home, COMBINED_CA_FILE) : caPaths(options.home).cert;
+    this.env = result;
+  }
+
+  /** The HTTPS front's port and the CA's certificate file, once listening. */
+  get info(): { port: number; caPath: string } | undefined {
+    return this.running && { port: this.running.address.port, caPath: this.running.caPath };
+  }
+
+  /**
+   * Opens (or creates) the CA and listens for HTTPS next to `front`. An optional port that cannot be used leaves
+   * `problem` set; any other failure closes `front` too (the engine does not start) and is thrown.
+   */
+  async start(front: FrontServer, host: string): Promise<void> {
+    const { options } = this;
+    try {
+      const ca = await LocalCa.open(options.home);
+      if (this.userExtraCa) await writeCombined(this.userExtraCa, ca, path.join(options.home, COMBINED_CA_FILE));
+      const server = new HttpsFront(front, new HostCertificates(ca));
+      try {
+        this.running = { server, address: await server.listen(options.port, host), caPath: ca.certPath };
+      } catch (error) {
+        const problem = await listenError(error, host, options.port, this.platform, '--https-port');
+        if (!options.optional) throw problem;
+        this.problem = `HTTPS is off for this run: ${problem.message}`;
+      }
+    } catch (error) {
+      await front.close();
+      throw error;
+    }
+  }
+
+  /** Stops accepting; h2 sessions finish their streams. */
+  close(): Promise<void> {
+    return this.running ? this.running.server.close() : Promise.resolve();
+  }
+
+  destroyConnections(): void {
+    this.running?.server.destroyConnections();
   }
 }
 
