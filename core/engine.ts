@@ -71,8 +71,8 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
   private readonly hosts = new HostTable((app, warning) => this.report({ type: 'config-warnings', app, warnings: [warning] }));
   private readonly front: FrontServer;
   private address: AddressInfo | undefined;
-  /** The HTTPS front (options.https), its CA and listener. */
-  private readonly https: EngineHttps | undefined;
+  /** The HTTPS front (options.https): `info` (port, CA file) once it listens, or the `problem` why it does not. */
+  readonly https: EngineHttps | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
 
@@ -114,13 +114,6 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
     return this.address?.port ?? this.requestedPort;
   }
 
-  /** The HTTPS front's port and CA file when it listens (after start), or why it does not although asked for. */
-  get httpsInfo(): { port: number; caPath: string } | undefined {
-    return this.https?.info;
-  }
-  get httpsProblem(): string | undefined {
-    return this.https?.problem;
-  }
 
   private get portSuffix(): string {
     return this.port === 80 ? '' : `:${this.port}`;

@@ -92,8 +92,8 @@ export async function serve(args: string[], usage: string): Promise<number> {
   }
   const { engine } = service;
   if (service.notice) process.stderr.write(`berth: warning: ${service.notice}\n`);
-  if (engine.httpsProblem) process.stderr.write(`berth: warning: ${engine.httpsProblem}\n`);
-  const secure = engine.httpsInfo;
+  if (engine.https?.problem) process.stderr.write(`berth: warning: ${engine.https?.problem}\n`);
+  const secure = engine.https?.info;
   if (secure) {
     const port = secure.port === 443 ? '' : `:${secure.port}`;
     process.stdout.write(`HTTPS (HTTP/2) on https://<app>.localhost${port}/ with certificates from the local CA ${secure.caPath}; \`npx berth trust\` makes this user's browsers trust it.\n`);

@@ -59,7 +59,7 @@ describe('HTTPS front', () => {
     home = await tempDir('berth-https-home-');
     apps = await tempDir('berth-https-apps-');
     t = await startEngine({}, { https: { port: 0, home: home.dir } });
-    port = t.engine.httpsInfo!.port;
+    port = t.engine.https!.info!.port;
     ca = await readFile(caPaths(home.dir).cert, 'utf8');
     const alpha = await copyFixture('https-probe', apps.dir, 'alpha');
     await writeFile(path.join(alpha, 'berth.yml'), 'entry: server.js\npromoteServerVars: HTTPS,SERVER_PORT_SECURE\n');
@@ -77,7 +77,7 @@ describe('HTTPS front', () => {
   test('the CA is made at first use in the Berth home; its key is readable by its owner only', async (c) => {
     const cert = new X509Certificate(ca);
     assert.equal(cert.ca, true);
-    assert.equal(t.engine.httpsInfo!.caPath, caPaths(home.dir).cert);
+    assert.equal(t.engine.https!.info!.caPath, caPaths(home.dir).cert);
     // Windows has no POSIX modes: there the key file inherits the ACL of the user's profile folder.
     if (process.platform === 'win32') c.skip('no POSIX file modes on Windows');
     else assert.equal((await stat(caPaths(home.dir).key)).mode & 0o777, 0o600);
@@ -200,8 +200,8 @@ describe('HTTPS front', () => {
   test('an optional HTTPS port (serve’s default) that is taken leaves plain HTTP running and says why', async () => {
     const other = await startEngine({}, { https: { port, home: home.dir, optional: true } });
     try {
-      assert.equal(other.engine.httpsInfo, undefined);
-      assert.match(other.engine.httpsProblem ?? '', new RegExp(`^HTTPS is off for this run: Port ${port} on 127\\.0\\.0\\.1 is already in use.*--https-port`));
+      assert.equal(other.engine.https?.info, undefined);
+      assert.match(other.engine.https?.problem ?? '', new RegExp(`^HTTPS is off for this run: Port ${port} on 127\\.0\\.0\\.1 is already in use.*--https-port`));
     } finally {
       await other.stop();
     }
