@@ -31,6 +31,7 @@ import redirecting = require('./listen-redirect.cjs');
 
 const { endpointFromEnv, ListenRedirect, realAddress } = redirecting;
 type Endpoint = ReturnType<typeof endpointFromEnv>;
+import workerThreads = require('node:worker_threads');
 
 type Message = { berth: string; [key: string]: unknown };
 
@@ -119,8 +120,12 @@ function installBootstrap(sendToEngine: (message: Message) => boolean): void {
   // their unix socket files (named pipes vanish by themselves).
   process.on('disconnect', () => {
     for (const server of servers) server.close();
+    // The last exit handler (added now, after the app's): end what this worker started too. Outside Windows the
+    // worker leads its own process group (workerSpawnOptions), so one signal reaches every descendant.
+    if (process.platform !== 'win32') process.once('exit', killOwnProcessGroup);
     process.exit(0);
   });
+  startOrphanWatchdog();
   // The listeners above must not keep an app alive that would otherwise finish on its own.
   (process.channel as { unref?: () => void } | undefined)?.unref?.();
 }
@@ -229,6 +234,62 @@ function listenRedirect(endpoint: string, post: (message: Message) => void): Ins
 function isEndpointAddress(address: ReturnType<net.Server['address']>, endpoint: Endpoint): boolean {
   if (endpoint.kind === 'tcp') return address !== null && typeof address === 'object' && address.port === endpoint.port;
   return typeof address === 'string' && samePath(address, endpoint.path);
+}
+
+function killOwnProcessGroup(): void {
+  try {
+    process.kill(-process.pid, 'SIGKILL');
+  } catch {
+    // Not a group leader (a wrapper started node): only this process ends.
+  }
+}
+
+/**
+ * The 'disconnect' handler above needs this process's event loop; an app stuck in `while (true) {}` never runs it
+ * and would outlive the engine. This guard runs on its own thread: it polls the engine's pid, and once the engine
+ * is gone and the main thread has not ended the process within the grace period, it kills the process from the
+ * thread (no exit handler can run on a blocked main thread; the parent that would care is gone anyway), with its
+ * process group outside Windows, with its tree via taskkill on Windows. Node has no job objects (iisnode's
+ * kill-on-close), so on Windows a crash of the engine is caught by polling too, and a pid reused within the poll
+ * interval would hide it; see docs/ARCHITECTURE.md.
+ */
+function startOrphanWatchdog(): void {
+  const source = `
+    const { workerData } = require('node:worker_threads');
+    const { enginePid, pollMs, graceMs } = workerData;
+    const alive = (pid) => {
+      try { process.kill(pid, 0); return true; } catch (error) { return error.code === 'EPERM'; }
+    };
+    const timer = setInterval(() => {
+      if (process.ppid === enginePid && alive(enginePid)) return;
+      clearInterval(timer);
+      setTimeout(() => {
+        if (process.platform === 'win32') {
+          try {
+            require('node:child_process').execFileSync('taskkill', ['/pid', String(process.pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true });
+          } catch {}
+        } else {
+          try { process.kill(-process.pid, 'SIGKILL'); } catch {}
+        }
+        process.kill(process.pid, 'SIGKILL');
+      }, graceMs);
+    }, pollMs);
+  `;
+  try {
+    const watchdog = new workerThreads.Worker(source, {
+      eval: true,
+      workerData: { enginePid: process.ppid, pollMs: 250, graceMs: 1000 },
+      // Not the app's --require/--import flags: an APM agent has no business in this thread.
+      execArgv: [],
+      stdout: true,
+      stderr: true,
+      resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 },
+    });
+    watchdog.unref(); // it must not keep an app alive that would otherwise finish on its own
+    watchdog.on('error', () => undefined);
+  } catch {
+    // No threads (a node built without them): the 'disconnect' handler is the only guard.
+  }
 }
 
 function samePath(a: string, b: string): boolean {

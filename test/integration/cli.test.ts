@@ -116,6 +116,24 @@ describe('berth serve', () => {
     for (const socket of sockets) assert.ok(!existsSync(socket), `${socket} was left behind`);
   });
 
+  test('when berth is killed outright while a worker spins, that worker and its own child exit too (issue 16)', async () => {
+    const folder = await copyFixture('spinner', dir, 'spinner');
+    const s = await serve([folder], { SPIN_MARKER_DIR: dir });
+    const res = await request(s.port, { host: 'spinner.localhost' });
+    const worker = Number(res.headers['x-pid']);
+    const child = Number(res.headers['x-child-pid']);
+    assert.ok(isAlive(worker) && isAlive(child));
+    // The worker's event loop blocks for good: its IPC 'disconnect' handler can never run.
+    request(s.port, { host: 'spinner.localhost', path: '/spin', timeoutMs: 60_000 }).catch(() => undefined);
+    await eventually(() => existsSync(path.join(dir, `spinning-${worker}`)), 15_000);
+    if (process.platform === 'win32') s.child.kill();
+    else s.child.kill('SIGKILL');
+    await s.exited;
+    // The bootstrap's watchdog thread notices within its poll and grace periods (about 1.25 s); allow for a busy machine.
+    await eventually(() => !isAlive(worker), 10_000);
+    await eventually(() => !isAlive(child), 10_000);
+  });
+
   test('a port already in use is an error that says so and names the holder', { skip: skipUnderWine('netstat shows no owning PID, so the holder has no name') }, async () => {
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
