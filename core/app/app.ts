@@ -8,7 +8,6 @@
  * (files that recycle it), `OwnedUrls` (the URLs Berth answers on its host), `AppDebugger` (the debug session), and
  * `dispatch` (which worker takes a request, sticky sessions included).
  */
-import path from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
 import { defaultSettings, type Settings } from '../config/schema.js';
 import type { EngineEvent } from '../events.js';
@@ -22,7 +21,7 @@ import { ControlPipe } from './control-pipe.js';
 import { CrashRecovery, workerExitEvent } from './crashes.js';
 import { AppDebugger, type DebugMode, type DebugSession } from './debug-session.js';
 import { debugHeaderFor, dispatch } from './dispatch.js';
-import type { DetectedEntry } from './entry.js';
+import { entryRoot, type DetectedEntry } from './entry.js';
 import { AppFileWatch } from './file-watch.js';
 import type { Generation } from './generation.js';
 import { judgeHealth, type Replacement } from './health.js';
@@ -369,7 +368,7 @@ export class App implements ProxyApp {
     const version = this.generation?.version;
     const entry = version?.entry ?? this.entry;
     const settings = version?.config.settings ?? this.config?.settings ?? defaultSettings();
-    await this.files.update({ root: entry ? path.dirname(entry.file) : this.folder, entry: entry?.file, folder: this.folder, settings });
+    await this.files.update({ root: entry ? entryRoot(entry) : this.folder, entry: entry?.file, folder: this.folder, settings });
   }
 
   /** IISNODE_CONTROL_PIPE: one per app for its lifetime, so every generation's workers can ask for a recycle. */

@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { resolveStartCommand, StartCommandError, type StartCommand } from './start-command.js';
 
 /** Files tried, in order, when neither `entry` nor package.json `main` names the entry. */
 export const ENTRY_CANDIDATES = ['server.js', 'app.js', 'index.js'] as const;
@@ -9,6 +10,25 @@ export interface DetectedEntry {
   file: string;
   /** How it was found, for messages: `entry in berth.yml`, `package.json main`, or the file name tried. */
   how: string;
+  /** The folder the app runs in and is watched from, when not the entry's own folder (a start command's tool). */
+  root?: string;
+  /** Set when the app runs a start command (start-command.ts): `file` is its script. */
+  start?: StartCommand;
+}
+
+/** The folder an app runs in: its start command's folder, else its entry script's. */
+export function entryRoot(entry: DetectedEntry): string {
+  return entry.root ?? path.dirname(entry.file);
+}
+
+async function fromStartCommand(folder: string, command: string, scripts: Record<string, unknown>, how: string): Promise<DetectedEntry> {
+  try {
+    const start = await resolveStartCommand(folder, command, scripts);
+    return { file: start.script, how, root: folder, start };
+  } catch (error) {
+    if (error instanceof StartCommandError) throw new EntryError(error.message);
+    throw error;
+  }
 }
 
 export class EntryError extends Error {
@@ -38,7 +58,7 @@ async function resolveLikeNode(base: string): Promise<string | undefined> {
  * Finds an app's entry script: `entry` from its configuration, else package.json `main`, else server.js, app.js,
  * index.js. Throws an EntryError that says what was looked for.
  */
-export async function detectEntry(folder: string, configuredEntry: string, configFile?: string): Promise<DetectedEntry> {
+export async function detectEntry(folder: string, configuredEntry: string, configFile?: string, configuredStart = ''): Promise<DetectedEntry> {
   if (configuredEntry) {
     const file = path.resolve(folder, configuredEntry);
     const found = await resolveLikeNode(file);
@@ -53,13 +73,17 @@ export async function detectEntry(folder: string, configuredEntry: string, confi
   } catch {
     packageText = undefined;
   }
+  let scripts: Record<string, unknown> = {};
   if (packageText !== undefined) {
     let main: unknown;
     try {
-      main = (JSON.parse(packageText) as { main?: unknown }).main;
+      const pkg = JSON.parse(packageText) as { main?: unknown; scripts?: unknown };
+      main = pkg.main;
+      if (pkg.scripts && typeof pkg.scripts === 'object') scripts = pkg.scripts as Record<string, unknown>;
     } catch (error) {
       throw new EntryError(`${packageFile} is not valid JSON: ${(error as Error).message}. Fix the file, or set entry in berth.yml.`);
     }
+    if (configuredStart) return fromStartCommand(folder, configuredStart, scripts, `start in ${configFile ? path.basename(configFile) : 'the configuration'}`);
     if (typeof main === 'string' && main.trim() !== '') {
       const found = await resolveLikeNode(path.resolve(folder, main));
       if (found) return { file: found, how: 'package.json main' };
@@ -71,8 +95,10 @@ export async function detectEntry(folder: string, configuredEntry: string, confi
     const file = path.join(folder, name);
     if (await isFile(file)) return { file, how: name };
   }
+  if (configuredStart) return fromStartCommand(folder, configuredStart, scripts, `start in ${configFile ? path.basename(configFile) : 'the configuration'}`);
+  if (typeof scripts.start === 'string') return fromStartCommand(folder, scripts.start, scripts, 'package.json start script');
   throw new EntryError(
-    `No entry script found in ${folder}: looked for entry in berth.yml, "main" in package.json, then ${ENTRY_CANDIDATES.join(', ')}. ` +
-      'Add one of those files, or set entry in berth.yml (for example `entry: src/server.js`).',
+    `No entry script found in ${folder}: looked for entry in berth.yml, "main" in package.json, then ${ENTRY_CANDIDATES.join(', ')}, then a "start" script in package.json. ` +
+      'Add one of those files, or set entry in berth.yml (for example `entry: src/server.js`) or start (for example `start: npm run preview`).',
   );
 }

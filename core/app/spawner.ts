@@ -4,15 +4,17 @@
  * back through callbacks.
  */
 import os from 'node:os';
-import path from 'node:path';
 import type { Settings } from '../config/schema.js';
 import type { EngineEvent } from '../events.js';
 import { AppLogCapture } from '../logs/capture.js';
 import type { LogTail } from '../logs/tail.js';
 import { endpointId, workerEndpoint, type Platform } from '../platform/platform.js';
+import { freeLoopbackPort } from '../worker/free-port.js';
 import { workerCommand, workerEnvironment } from '../worker/launch.js';
 import { Worker, type WorkerExit } from '../worker/worker.js';
+import { entryRoot } from './entry.js';
 import { Generation, type AppVersion } from './generation.js';
+import { PORT_PLACEHOLDER } from './start-command.js';
 
 export interface SpawnerOptions {
   /** The app's name, for events. */
@@ -57,7 +59,7 @@ export class WorkerSpawner {
     const generation = new Generation(++this.generations, count, version);
     generation.debug = debug;
     const { app, emit, env, platform, tail } = this.options;
-    const logs = new AppLogCapture({ baseDir: path.dirname(version.entry.file), settings, tail, env, platform });
+    const logs = new AppLogCapture({ baseDir: entryRoot(version.entry), settings, tail, env, platform });
     logs.on('problem', (problem) => emit({ type: 'log-problem', app, ...problem }));
     logs.on('recovered', () => emit({ type: 'log-recovered', app }));
     generation.logs = logs;
@@ -110,7 +112,9 @@ export class WorkerSpawner {
     const { app, emit, platform, env } = this.options;
     const { settings } = generation.version.config;
     const entry = generation.version.entry;
-    const endpoint = workerEndpoint(platform, endpointId());
+    // A start command's tool wants a port number (and gets it in its own flags too).
+    const start = entry.start;
+    const endpoint = settings.portMode === 'tcp' || start ? String(await freeLoopbackPort()) : workerEndpoint(platform, endpointId());
     // web.config's appSettings sit between the inherited environment and Berth's own variables (iisnode's order).
     const extraEnv = this.options.extraEnv();
     const workerEnv = workerEnvironment(extraEnv ? { ...env, ...extraEnv } : env, settings, endpoint, platform);
@@ -120,7 +124,8 @@ export class WorkerSpawner {
     const worker = new Worker({
       command: workerCommand(settings.nodeProcessCommandLine, platform),
       entry: entry.file,
-      cwd: path.dirname(entry.file),
+      ...(start ? { args: [...start.args, ...start.portArgs.map((a) => a.split(PORT_PLACEHOLDER).join(endpoint))] } : {}),
+      cwd: entryRoot(entry),
       env: workerEnv,
       endpoint,
       generation: generation.id,
@@ -128,7 +133,7 @@ export class WorkerSpawner {
       platform,
       pool: { maxSize: settings.maxNamedPipeConnectionPoolSize, maxAgeMs: settings.maxNamedPipePooledConnectionAge },
       ...(generation.logs ? { logs: generation.logs } : {}),
-      ...(debug ? { nodeFlags: [`--inspect${debug.brk ? '-brk' : ''}=127.0.0.1:${debug.port}`] } : {}),
+      nodeFlags: [...(debug ? [`--inspect${debug.brk ? '-brk' : ''}=127.0.0.1:${debug.port}`] : []), ...(start?.nodeFlags ?? [])],
     });
     generation.slots[slot] = worker;
     generation.running.add(worker);

@@ -51,7 +51,7 @@ export async function readAppVersion(
   if (config.warnings.length) warn(config.warnings.map(formatIssue));
   if (options.script) return { config, entry: { file: options.script, how: 'web.config handler' } };
   try {
-    return { config, entry: await detectEntry(folder, config.settings.entry, config.file) };
+    return { config, entry: await detectEntry(folder, config.settings.entry, config.file, config.settings.start) };
   } catch (error) {
     if (!(error instanceof EntryError)) throw error;
     return { title: 'No entry script, so the app was not started.', detail: error.message };

@@ -281,6 +281,11 @@ export const SETTINGS = {
     berthOnly: true,
     check: checkRelativeEntry,
   }),
+  start: str('', {
+    description: 'A command that starts the app instead of an entry script (`npm run preview`, `vite preview`, `node dist/server.js`); a package.json `start` script is used when there is no entry script. Runs without a shell, in portMode tcp.',
+    support: 'honoured',
+    berthOnly: true,
+  }),
   loadBalancing: {
     kind: 'enum',
     default: 'roundRobin',
@@ -295,6 +300,14 @@ export const SETTINGS = {
     values: ['auto', 'off'],
     description:
       "`auto`: when no setting needs the proxy per request, a client's connection is handed to a worker after its first request (the fast lane, see docs/PERFORMANCE.md). `off`: every request goes through Berth's proxy.",
+    support: 'honoured',
+    berthOnly: true,
+  },
+  portMode: {
+    kind: 'enum',
+    default: 'pipe',
+    values: ['pipe', 'tcp'],
+    description: "What each worker gets in `PORT`: `pipe` (a named pipe or unix socket path, as iisnode) or `tcp` (a free loopback port number, for tools that insist on numbers; Berth dials 127.0.0.1:port).",
     support: 'honoured',
     berthOnly: true,
   },

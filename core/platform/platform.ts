@@ -32,6 +32,16 @@ export function endpointIsFile(platform: Platform): boolean {
   return platform !== 'win32';
 }
 
+/** A worker endpoint that is a loopback TCP port (portMode: tcp) rather than a pipe or socket path. */
+export function endpointIsPort(endpoint: string): boolean {
+  return /^\d+$/.test(endpoint);
+}
+
+/** How to dial a worker's endpoint: its pipe or socket path, or TCP 127.0.0.1:port (portMode: tcp). */
+export function endpointConnectOptions(endpoint: string): { path: string } | { port: number; host: string } {
+  return endpointIsPort(endpoint) ? { port: Number(endpoint), host: '127.0.0.1' } : { path: endpoint };
+}
+
 /**
  * Spawn options for workers. On every platform the worker gets its own process group, so a Ctrl+C in Berth's
  * console reaches Berth alone and Berth stops the workers gracefully. Windows gets no console window.

@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import type { Worker } from '../worker/worker.js';
+import { endpointConnectOptions } from '../platform/platform.js';
 import { connectFailedPage, startTimeoutPage } from './failure-pages.js';
 import type { ProxyApp, Unavailable } from './proxy-app.js';
 import { wireUpstream, type UpstreamSocket } from './upstream-link.js';
@@ -49,7 +50,7 @@ export function connectToWorker(exchange: ConnectingExchange): void {
 
 function openSocket(exchange: ConnectingExchange, worker: Worker): void {
   if (exchange.ended) return;
-  const socket = net.connect(worker.endpoint);
+  const socket = net.connect(endpointConnectOptions(worker.endpoint));
   const onError = (error: NodeJS.ErrnoException) => {
     socket.destroy();
     connectFailed(exchange, worker, error);
@@ -84,7 +85,7 @@ export function reconnectToWorker(exchange: ConnectingExchange): void {
     exchange.workerGone();
     return;
   }
-  const socket = net.connect(worker.endpoint);
+  const socket = net.connect(endpointConnectOptions(worker.endpoint));
   socket.once('error', () => {
     socket.destroy();
     exchange.workerGone();

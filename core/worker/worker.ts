@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { endpointIsFile, treeKillPlan, workerSpawnOptions, type Platform } from '../platform/platform.js';
+import { endpointIsFile, endpointIsPort, treeKillPlan, workerSpawnOptions, type Platform } from '../platform/platform.js';
 import { TailBuffer } from '../util/tail-buffer.js';
 import { RequestStats } from './request-stats.js';
 import { UpstreamPool } from '../proxy/upstream-pool.js';
@@ -40,6 +40,8 @@ export interface WorkerSpec {
   /** Program and leading arguments, from nodeProcessCommandLine. */
   command: readonly string[];
   entry: string;
+  /** Arguments after the entry (a start command's). */
+  args?: readonly string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
   /** The private endpoint the worker listens on (its PORT). */
@@ -175,11 +177,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   async start(): Promise<void> {
     const { command, entry, cwd, env, platform } = this.spec;
-    if (endpointIsFile(platform)) await rm(this.spec.endpoint, { force: true }); // a stale socket file blocks listen()
+    if (endpointIsFile(platform) && !endpointIsPort(this.spec.endpoint)) await rm(this.spec.endpoint, { force: true }); // a stale socket file blocks listen()
     const [program, ...leading] = command;
     let child: ChildProcess;
     try {
-      child = spawn(program!, [...leading, ...(this.spec.nodeFlags ?? []), '--require', BOOTSTRAP_PATH, entry], {
+      child = spawn(program!, [...leading, ...(this.spec.nodeFlags ?? []), '--require', BOOTSTRAP_PATH, entry, ...(this.spec.args ?? [])], {
         cwd,
         env,
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -315,7 +317,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       uptimeMs: Date.now() - this.startedAt,
     };
     this.handed = 0;
-    if (endpointIsFile(this.spec.platform)) void rm(this.spec.endpoint, { force: true }).catch(() => undefined);
+    if (endpointIsFile(this.spec.platform) && !endpointIsPort(this.spec.endpoint)) void rm(this.spec.endpoint, { force: true }).catch(() => undefined);
     this.emit('exit', this.exitInfo);
   }
 

@@ -89,4 +89,27 @@ describe("the app's own listen() is bound to PORT", () => {
     assert.ok(event.type === 'worker-warning');
     assert.match(event.message, /listens on TCP port \d+, not on process\.env\.PORT/);
   });
+
+  test('portMode: tcp gives each worker a loopback port number in PORT, and Berth dials it', async () => {
+    const folder = await copyFixture('port-or-3000', dir, 'tcp-mode');
+    await writeFile(path.join(folder, 'berth.yml'), 'portMode: tcp\nnodeProcessCountPerApplication: 2\n');
+    const app = await addRunningApp(t, folder);
+    const ports = app.workers().map((w) => w.endpoint);
+    assert.ok(ports.every((p) => /^\d+$/.test(p)), ports.join(', '));
+    assert.notEqual(ports[0], ports[1]);
+    const res = await request(t.port, { host: 'tcp-mode.localhost' });
+    const body = JSON.parse(res.body) as { address: { port: number } };
+    assert.ok(ports.includes(String(body.address.port)), `served from a worker's own port (${body.address.port})`);
+    assert.equal(redirectNotices('tcp-mode').length, 0);
+  });
+
+  test('portMode: tcp with a fixed port: the first HTTP server is bound to the worker port', async () => {
+    const folder = await copyFixture('second-server', dir, 'tcp-redirect');
+    await writeFile(path.join(folder, 'berth.yml'), 'portMode: tcp\n');
+    await addRunningApp(t, folder);
+    const res = await request(t.port, { host: 'tcp-redirect.localhost' });
+    assert.equal(res.status, 200);
+    assert.match(res.body, /second-server/);
+    assert.equal(redirectNotices('tcp-redirect').length, 1);
+  });
 });
