@@ -87,7 +87,7 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
     this.registry = options.registry;
     this.registryProblem = options.registryProblem;
     this.records = new AppRecords(this.platform);
-    this.front = new FrontServer(this);
+    this.front = new FrontServer(this, options.clientLimits);
     this.history = new EventHistory(options.historyFile ? { file: options.historyFile } : {});
     // Every control API connection and subscription listens here; their number is bounded by the control server
     // (MAX_SUBSCRIPTIONS per connection), not by EventEmitter's leak heuristic of 10.

@@ -62,6 +62,9 @@ serve options:
   --https-port <port>|off Port of the HTTPS front (HTTP/2 and HTTP/1.1; default 8443, 443 where you may bind it).
   --control-port <port>   Port of the control API (default: any free port; the commands find it).
   --follow-logs           Also print the apps' output, each line prefixed with [app pid].
+  --headers-timeout <ms>  A request head must arrive within this time of its first byte, else 408 (default 30000).
+  --body-idle-timeout <ms>  A request body that stops arriving this long is ended with a 408 (default 60000).
+  --max-connections <n>   Client connections open at once; the next ones get a 503 page (default 10000).
 
 The commands find the engine through the Berth home folder (BERTH_HOME, default: the per-user settings folder).
 Exit codes: 0 done, 1 failed (the message says why), 2 wrong usage, 3 no engine running.

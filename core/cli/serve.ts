@@ -11,11 +11,13 @@ import { ServiceError, startService, type Service } from '../control/service.js'
 import { EventPrinter } from './printer.js';
 import { Dashboard } from '../ui/dashboard.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DEFAULT_CLIENT_LIMITS, type ClientLimits } from '../proxy/client-limits.js';
 
 /** The HTTPS front's port unless --https-port says otherwise (443 needs a user who may bind it). */
 const DEFAULT_HTTPS_PORT = 8443;
 
-export const SERVE_USAGE = `  berth serve [<folder>...] [--host <address>] [--port <port>] [--https-port <port>|off] [--control-port <port>] [--follow-logs]`;
+export const SERVE_USAGE = `  berth serve [<folder>...] [--host <address>] [--port <port>] [--https-port <port>|off] [--control-port <port>] [--follow-logs]
+              [--headers-timeout <ms>] [--body-idle-timeout <ms>] [--max-connections <n>]`;
 
 export async function serve(args: string[], usage: string): Promise<number> {
   let parsed;
@@ -29,6 +31,9 @@ export async function serve(args: string[], usage: string): Promise<number> {
         'https-port': { type: 'string' },
         'control-port': { type: 'string', default: '0' },
         'follow-logs': { type: 'boolean', default: false },
+        'headers-timeout': { type: 'string' },
+        'body-idle-timeout': { type: 'string' },
+        'max-connections': { type: 'string' },
       },
     });
   } catch (error) {
@@ -44,6 +49,18 @@ export async function serve(args: string[], usage: string): Promise<number> {
       return 2;
     }
     ports[option] = Number(text);
+  }
+  // The front server's limits on clients (engine-wide; see core/proxy/client-limits.ts).
+  const clientLimits: Partial<ClientLimits> = {};
+  const limitFlags = { 'headers-timeout': 'headersTimeoutMs', 'body-idle-timeout': 'bodyIdleTimeoutMs', 'max-connections': 'maxConnections' } as const;
+  for (const [flag, key] of Object.entries(limitFlags) as [keyof typeof limitFlags, keyof ClientLimits][]) {
+    const text = parsed.values[flag];
+    if (text === undefined) continue;
+    if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
+      process.stderr.write(`berth serve: --${flag} must be a whole number above 0, not "${text}" (default ${DEFAULT_CLIENT_LIMITS[key]}).\n`);
+      return 2;
+    }
+    clientLimits[key] = Number(text);
   }
 
   const home = defaultBerthHome();
@@ -68,6 +85,7 @@ export async function serve(args: string[], usage: string): Promise<number> {
       port: ports.port!,
       ...(https ? { https } : {}),
       controlPort: ports['control-port']!,
+      clientLimits,
       attach: (engine) => {
         engine.on('event', (event) => printer.print(event));
         if (!follow) return;

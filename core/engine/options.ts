@@ -2,6 +2,7 @@
 import type { SettingName } from '../config/schema.js';
 import type { HttpsOptions } from './https.js';
 import type { Platform } from '../platform/platform.js';
+import type { ClientLimits } from '../proxy/client-limits.js';
 import type { OverrideValue } from '../registry/format.js';
 import type { Registry, RegistryProblem } from '../registry/registry.js';
 
@@ -25,6 +26,11 @@ export interface EngineOptions {
   registryProblem?: RegistryProblem;
   /** Where the apps' event history is kept between runs (core/history); none: in memory only. */
   historyFile?: string;
+  /**
+   * The front server's limits on clients (engine-wide: they apply before a request is routed to an app). Defaults:
+   * headersTimeoutMs 30 000, bodyIdleTimeoutMs 60 000, maxConnections 10 000 (`DEFAULT_CLIENT_LIMITS`).
+   */
+  clientLimits?: Partial<ClientLimits>;
 }
 
 export interface AddAppOptions {

@@ -9,6 +9,7 @@ import type { TLSSocket } from 'node:tls';
 import { ClientEnding, type ExchangeClient } from './exchange-client.js';
 import { Exchange, Phase } from './exchange.js';
 import { clientErrorResponse } from './failure-pages.js';
+import type { ClientLimits } from './client-limits.js';
 import type { ClientInfo } from './forwarding.js';
 import { canHandOff } from './handoff.js';
 import { findHeadEnd, HttpParseError, parseRequestHead, type RequestHead } from './http-parse.js';
@@ -36,11 +37,19 @@ export class ClientConnection implements ExchangeClient {
   private firstRequest = true;
   /** The socket is on its way to a worker (the fast lane): this connection must not touch it. */
   private handingOff = false;
+  /** When the first byte of an incomplete request head arrived (0: no head pending); see `checkDeadlines`. */
+  private headSince = 0;
+  /** Body chunks forwarded so far, and the count the last deadline check saw: a body stands still when they match. */
+  private bodyChunks = 0;
+  private bodyChunksSeen = 0;
+  /** Since when the deadline checks have seen the request body stand still (0: it moved, or none is being read). */
+  private bodyStillSince = 0;
 
   constructor(
     readonly socket: net.Socket,
     private readonly router: Router,
     private readonly totals: RequestTotals,
+    private readonly limits: ClientLimits,
   ) {
     this.loopback = isLoopback(socket.remoteAddress);
     socket.setTimeout(CLIENT_IDLE_MS);
@@ -75,6 +84,7 @@ export class ClientConnection implements ExchangeClient {
         return;
       }
       if (exchange.phase === Phase.RequestBody && this.buffered === null) {
+        this.bodyChunks++;
         exchange.forwardBody(chunk);
         return;
       }
@@ -89,11 +99,45 @@ export class ClientConnection implements ExchangeClient {
   }
 
   private onEnd(): void {
-    // The client finished sending. A request in flight still gets its response (half-close), then we close.
+    // The client finished sending. A request in flight still gets its response (half-close: the listener is
+    // allowHalfOpen), then we close.
     if (this.exchange && this.exchange.phase !== Phase.Done) {
       if (this.exchange.phase === Phase.Tunnel) this.exchange.clientEnded();
       this.closeAfterResponse = true;
-    } else this.socket.end();
+    } else if (this.localPending || this.handingOff) this.closeAfterResponse = true;
+    else {
+      this.headSince = 0;
+      this.socket.end();
+    }
+  }
+
+  /**
+   * Called by the front server's sweep (about once a second, one timer for all connections): a request head that
+   * has not completed within headersTimeout of its first byte, or a body that stood still for bodyIdleTimeout while
+   * Berth was reading it, gets a 408 and the connection closes. Nothing here runs per byte or per request.
+   */
+  checkDeadlines(now: number): void {
+    if (this.headSince !== 0) {
+      if (now - this.headSince >= this.limits.headersTimeoutMs) {
+        this.headSince = 0;
+        this.reject(408, `The request head did not arrive within headersTimeout (${seconds(this.limits.headersTimeoutMs)}).`);
+      }
+      return;
+    }
+    const exchange = this.exchange;
+    // Only a body Berth is reading can stall: not while it waits for a worker connection or the worker reads slowly.
+    if (exchange === null || exchange.phase !== Phase.RequestBody || this.socket.isPaused()) {
+      this.bodyStillSince = 0;
+      return;
+    }
+    if (this.bodyChunks !== this.bodyChunksSeen) {
+      this.bodyChunksSeen = this.bodyChunks;
+      this.bodyStillSince = 0;
+    } else if (this.bodyStillSince === 0) this.bodyStillSince = now;
+    else if (now - this.bodyStillSince >= this.limits.bodyIdleTimeoutMs) {
+      this.bodyStillSince = 0;
+      exchange.clientStalled(`The request body stopped arriving for bodyIdleTimeout (${seconds(this.limits.bodyIdleTimeoutMs)}).`);
+    }
   }
 
   closeWhenIdle(): void {
@@ -129,8 +173,10 @@ export class ClientConnection implements ExchangeClient {
     const end = findHeadEnd(buf, start);
     if (end === -1) {
       if (buf.length - start > HARD_HEAD_LIMIT) this.reject(431, 'The request headers are too large.');
+      else if (this.headSince === 0) this.headSince = Date.now(); // headersTimeout counts from the first byte
       return;
     }
+    this.headSince = 0;
     let head: RequestHead;
     try {
       head = parseRequestHead(buf.toString('latin1', start, end));
@@ -351,4 +397,8 @@ export class ClientConnection implements ExchangeClient {
         break;
     }
   }
+}
+
+function seconds(ms: number): string {
+  return `${ms / 1000} s`;
 }

@@ -7,7 +7,7 @@
 import type { Worker } from '../worker/worker.js';
 import { badResponsePage, clientErrorResponse, failureResponse, requestTimeoutPage, workerGonePage } from './failure-pages.js';
 import { needsRewrite, rewriteRequestHead } from './forwarding.js';
-import { ChunkedScanner, type HttpParseError, type RequestHead } from './http-parse.js';
+import { ChunkedScanner, HttpParseError, type RequestHead } from './http-parse.js';
 import type { ProxyApp, RequestTotals, Unavailable } from './proxy-app.js';
 import { Framing, HeadKind, rebuildHead, type ResponseFraming } from './response-framing.js';
 import { ClientEnding, type ExchangeClient } from './exchange-client.js';
@@ -388,6 +388,14 @@ export class Exchange implements UpstreamUser, ConnectingExchange {
   /** The client finished sending: in a tunnel, the worker's side is ended too. */
   clientEnded(): void {
     this.upstream?.end();
+  }
+
+  /**
+   * The request body stopped arriving (bodyIdleTimeout): the worker's half-sent request is aborted (its connection
+   * destroyed, never pooled) and the client gets a 408 if no response has started.
+   */
+  clientStalled(message: string): void {
+    if (this.phase === Phase.RequestBody) this.end(End.ClientError, undefined, new HttpParseError(408, message));
   }
 
   /** The client connection closed. */

@@ -120,3 +120,9 @@ function outputBelow(worker: Worker): string {
   const said = output.trim() ? 'Its last output is below.' : 'It wrote nothing to stderr or stdout: run it by hand in its folder to see why.';
   return hint ? `${said} Hint: ${hint}` : said;
 }
+
+/** The front server already holds maxConnections client connections: this one is refused with a page saying so. */
+export function tooManyConnectionsResponse(maxConnections: number): Buffer {
+  const title = `Berth is serving ${maxConnections} client connections, its limit: try again in a moment.`;
+  return htmlResponse(503, renderErrorPage({ status: 503, title, advice: '' }, false), { 'Retry-After': '5' });
+}

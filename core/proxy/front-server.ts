@@ -9,11 +9,17 @@
  */
 import net from 'node:net';
 import { ClientConnection } from './client-connection.js';
+import { DEFAULT_CLIENT_LIMITS, sweepIntervalMs, type ClientLimits } from './client-limits.js';
+import { tooManyConnectionsResponse } from './failure-pages.js';
 import type { RequestTotals, Router } from './proxy-app.js';
 
 export type { ConnectionTaker, Dispatch, ExchangeFacts, LocalResponse, ProxyApp, RequestTotals, Router, Unavailable } from './proxy-app.js';
 export { isLoopback } from './proxy-app.js';
 export { REASONS } from './pages.js';
+export { DEFAULT_CLIENT_LIMITS, type ClientLimits } from './client-limits.js';
+
+/** How long a refused connection (over maxConnections) may take to read its 503 before it is destroyed. */
+const REFUSED_LINGER_MS = 1000;
 
 export class FrontServer implements RequestTotals {
   readonly server: net.Server;
@@ -21,9 +27,20 @@ export class FrontServer implements RequestTotals {
   private closing = false;
   /** Requests handed to workers since start (iisnode's worker_total_req); each exchange counts its own. */
   totalRequests = 0;
+  /** Connections refused because maxConnections were open. */
+  refusedConnections = 0;
+  readonly limits: ClientLimits;
+  /** One coarse timer for every connection's head and body deadlines (none per request), while any is open. */
+  private sweepTimer: NodeJS.Timeout | undefined;
 
-  constructor(readonly router: Router) {
-    this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+  constructor(
+    readonly router: Router,
+    limits: Partial<ClientLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_CLIENT_LIMITS, ...limits };
+    // allowHalfOpen: a client that sends its request and then shuts down its sending side still gets its response
+    // (ClientConnection ends the socket after it).
+    this.server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => this.accept(socket));
   }
 
   /** A client connection: from this listener, or a TLS socket speaking HTTP/1.1 from the HTTPS front. */
@@ -32,9 +49,37 @@ export class FrontServer implements RequestTotals {
       socket.destroy();
       return;
     }
-    const connection = new ClientConnection(socket, this.router, this);
+    if (this.connections.size >= this.limits.maxConnections) {
+      this.refuse(socket);
+      return;
+    }
+    const connection = new ClientConnection(socket, this.router, this, this.limits);
     this.connections.add(connection);
-    socket.once('close', () => this.connections.delete(connection));
+    socket.once('close', () => {
+      this.connections.delete(connection);
+      if (this.connections.size === 0) this.stopSweep();
+    });
+    this.sweepTimer ??= setInterval(() => this.sweep(), sweepIntervalMs(this.limits)).unref();
+  }
+
+  /** Over maxConnections: a 503 page, then the connection closes (what the client sent is read and dropped). */
+  private refuse(socket: net.Socket): void {
+    this.refusedConnections++;
+    socket.on('error', () => undefined);
+    socket.end(tooManyConnectionsResponse(this.limits.maxConnections));
+    socket.resume();
+    setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref();
+  }
+
+  /** Cuts off connections whose request head or body is past its time (headersTimeout, bodyIdleTimeout). */
+  private sweep(): void {
+    const now = Date.now();
+    for (const connection of this.connections) connection.checkDeadlines(now);
+  }
+
+  private stopSweep(): void {
+    clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
   }
 
   listen(port: number, host: string): Promise<net.AddressInfo> {
@@ -55,7 +100,12 @@ export class FrontServer implements RequestTotals {
   /** Stops accepting; idle connections close now, busy ones after their current response. */
   close(): Promise<void> {
     this.closing = true;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) =>
+      this.server.close(() => {
+        this.stopSweep();
+        resolve();
+      }),
+    );
     for (const connection of this.connections) connection.closeWhenIdle();
     return closed;
   }

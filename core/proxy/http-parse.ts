@@ -8,7 +8,7 @@ export const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 
 export class HttpParseError extends Error {
   constructor(
-    readonly status: 400 | 431 | 501 | 502,
+    readonly status: 400 | 408 | 431 | 501 | 502,
     message: string,
   ) {
     super(message);

@@ -19,7 +19,7 @@ export interface TestEngine {
  * pointing at the project's node_modules: fixture apps copied to temp folders find their dependencies (`ws`) there,
  * as a real app finds its own node_modules.
  */
-export async function startEngine(env: NodeJS.ProcessEnv = {}, options: Pick<EngineOptions, 'watchFiles' | 'https'> = {}): Promise<TestEngine> {
+export async function startEngine(env: NodeJS.ProcessEnv = {}, options: Pick<EngineOptions, 'watchFiles' | 'https' | 'clientLimits'> = {}): Promise<TestEngine> {
   const engine = new Engine({ host: '127.0.0.1', port: 0, env: { ...process.env, NODE_PATH: path.join(REPO, 'node_modules'), ...env }, ...options });
   const recorder = new EventRecorder();
   engine.on('event', recorder.record);

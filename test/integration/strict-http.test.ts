@@ -18,7 +18,7 @@ const HOST = 'recorder.localhost';
 
 /**
  * Sends `bytes` and collects the answer until the server closes (or `timeoutMs`, then gives up). It does not
- * half-close: the front server is not allowHalfOpen, so a client's FIN ends the connection before the answer.
+ * half-close, so that Berth, not the client's FIN, is what ends the connection.
  */
 function exchange(port: number, bytes: Buffer, timeoutMs = 5000): Promise<{ text: string; closed: boolean }> {
   return new Promise((resolve) => {

@@ -9,6 +9,7 @@ import net from 'node:net';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { endpointId, workerEndpoint } from '../../core/platform/platform.js';
 import { ClientConnection } from '../../core/proxy/client-connection.js';
+import { DEFAULT_CLIENT_LIMITS } from '../../core/proxy/client-limits.js';
 import type { ProxyApp, RequestTotals, Router } from '../../core/proxy/proxy-app.js';
 import { wireUpstream } from '../../core/proxy/upstream-link.js';
 import { Worker } from '../../core/worker/worker.js';
@@ -57,7 +58,7 @@ function appFor(w: Worker): ProxyApp {
 /** A client connected to the proxy. */
 function client(): MemoryConnection {
   const connection = memoryConnection();
-  new ClientConnection(connection.socket, router, totals);
+  new ClientConnection(connection.socket, router, totals, DEFAULT_CLIENT_LIMITS);
   return connection;
 }
 
