@@ -21,7 +21,8 @@ export type EngineEvent =
   | { type: 'debug-stopped'; app: string }
   /** The log folder cannot be written; output is kept in memory (bounded) meanwhile. */
   | { type: 'log-problem'; app: string; path: string; code: string; message: string }
-  | { type: 'log-recovered'; app: string }
+  /** Log files are written again; `droppedBytes`: output that could not be kept in memory meanwhile (0: none lost). */
+  | { type: 'log-recovered'; app: string; droppedBytes?: number }
   /** The app was enabled (starts with the engine) or disabled; saved in the registry when the engine has one. */
   | { type: 'app-enabled'; app: string; enabled: boolean }
   /** Settings were written to the app's settings file through the control API (`to: null`: the key was removed). */

@@ -61,7 +61,7 @@ export class WorkerSpawner {
     const { app, emit, env, platform, tail } = this.options;
     const logs = new AppLogCapture({ baseDir: entryRoot(version.entry), settings, tail, env, platform });
     logs.on('problem', (problem) => emit({ type: 'log-problem', app, ...problem }));
-    logs.on('recovered', () => emit({ type: 'log-recovered', app }));
+    logs.on('recovered', (droppedBytes) => emit({ type: 'log-recovered', app, droppedBytes }));
     generation.logs = logs;
     this.open.add(generation);
     return generation;

@@ -73,7 +73,12 @@ export class EventPrinter {
       case 'log-problem':
         return { text: `[${event.app}] log files: ${event.message}\n`, error: true };
       case 'log-recovered':
-        return { text: `[${event.app}] log files: writing again\n` };
+        return {
+          text: event.droppedBytes
+            ? `[${event.app}] log files: writing again; ${event.droppedBytes} bytes of output were dropped while they could not be written (more than Berth keeps in memory)\n`
+            : `[${event.app}] log files: writing again; nothing was lost\n`,
+          error: Boolean(event.droppedBytes),
+        };
       case 'worker-memory-limit':
         return {
           text: `[${event.app}] worker pid ${event.pid} uses ${event.rssMb} MB, above maxMemoryPerProcessInMB (${event.limitMb} MB); replacing it\n`,

@@ -54,6 +54,8 @@ export interface AppLogCaptureOptions {
   tail?: LogTail;
   fs?: LogFs;
   retryMs?: number;
+  /** How soon after a write a log file is checked to be still on disk (default 1 s). */
+  verifyMs?: number;
   maxQueuedBytes?: number;
   faultBufferBytes?: number;
   indexDebounceMs?: number;
@@ -71,8 +73,8 @@ export interface LogProblem {
 export interface AppLogCaptureEvents {
   /** Writing logs started failing (reported once until 'recovered'). Capture goes on in memory. */
   problem: [LogProblem];
-  /** Every writer that was failing has written again. */
-  recovered: [];
+  /** Every writer that was failing has written again; `droppedBytes`: output lost meanwhile (0: none). */
+  recovered: [droppedBytes: number];
   /** Old log files were deleted (or could not be). */
   purged: [PurgeResult];
 }
@@ -86,6 +88,8 @@ export class AppLogCapture extends EventEmitter<AppLogCaptureEvents> {
   readonly computer: string;
   private readonly workers = new Set<WorkerCapture>();
   private readonly failing = new Set<LogFileWriter>();
+  /** Output the failing writers could not keep, in this episode. */
+  private droppedInEpisode = 0;
   private readonly index: LogIndexUpdater;
   private quotaRun: Promise<PurgeResult> | undefined;
   private quotaAgain = false;
@@ -187,6 +191,7 @@ export class AppLogCapture extends EventEmitter<AppLogCaptureEvents> {
       maxQueuedBytes: o.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
       faultBufferBytes: o.faultBufferBytes ?? DEFAULT_FAULT_BUFFER_BYTES,
       retryMs: o.retryMs ?? DEFAULT_RETRY_MS,
+      ...(o.verifyMs !== undefined ? { verifyMs: o.verifyMs } : {}),
       ...(o.active ? { active: o.active } : {}),
       ...(o.fs ? { fs: o.fs } : {}),
       ...(o.now ? { now: o.now } : {}),
@@ -197,13 +202,13 @@ export class AppLogCapture extends EventEmitter<AppLogCaptureEvents> {
     });
     writer.on('file-closed', () => this.index.schedule());
     writer.on('problem', (p) => this.onWriterProblem(writer, p));
-    writer.on('recovered', () => this.onWriterRecovered(writer));
+    writer.on('recovered', (dropped) => this.onWriterRecovered(writer, dropped));
     return writer;
   }
 
   /** @internal */
   writerClosed(writer: LogFileWriter): void {
-    this.onWriterRecovered(writer);
+    this.onWriterRecovered(writer, 0);
   }
 
   /** @internal */
@@ -222,9 +227,13 @@ export class AppLogCapture extends EventEmitter<AppLogCaptureEvents> {
     });
   }
 
-  private onWriterRecovered(writer: LogFileWriter): void {
+  private onWriterRecovered(writer: LogFileWriter, dropped: number): void {
     if (!this.failing.delete(writer)) return;
-    if (this.failing.size === 0) this.emit('recovered');
+    this.droppedInEpisode += dropped;
+    if (this.failing.size > 0) return;
+    const total = this.droppedInEpisode;
+    this.droppedInEpisode = 0;
+    this.emit('recovered', total);
   }
 }
 

@@ -18,18 +18,26 @@
  *   when it works again, after a marker line saying how much was dropped, if anything was. In that state `write()`
  *   never asks for backpressure: pausing a worker because of a broken disk would stall the app (on Windows a pipe
  *   write blocks the app's event loop), and losing old log lines is the lesser harm.
+ * - A file removed or replaced under an open handle (its folder deleted, a file put in the folder's way) takes
+ *   writes without an error, into a file no longer on disk. So, about once every `verifyMs` after a write, the writer
+ *   checks that its path still names the file it holds; the bytes written since the last good check are kept in
+ *   memory (up to `faultBufferBytes`) and, when the check fails, go back to the queue: a fault like any other, and
+ *   once the folder is usable again they and everything after reach the disk.
+ * - What is dropped in a fault is counted: the marker line in the file, and 'recovered' carries the count.
  * - Bytes go to the file exactly as the app wrote them (iisnode converted `\n` to `\r\n`; Berth does not).
  */
 import { EventEmitter } from 'node:events';
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir, open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { classifyFolderError } from '../util/file-in-the-way.js';
 import { activeLogFiles, type ActiveLogFiles } from './active-files.js';
+import { UnverifiedWrites } from './unverified-writes.js';
 import { logFileName, nextFileStamp, type LogStream } from './naming.js';
 
 export const DEFAULT_MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_FAULT_BUFFER_BYTES = 1024 * 1024;
 export const DEFAULT_RETRY_MS = 5000;
+export const DEFAULT_VERIFY_MS = 1000;
 export const DEFAULT_MAX_LINE_OVERRUN_BYTES = 8 * 1024 * 1024;
 /** The most bytes handed to one write call: large enough to amortise the call, small enough to copy cheaply. */
 const MAX_BATCH_BYTES = 1024 * 1024;
@@ -41,11 +49,20 @@ export interface LogFs {
   mkdir(dir: string): Promise<void>;
   /** Creates and opens a new file for writing; fails with EEXIST when the name is taken. */
   create(file: string): Promise<LogFileHandle>;
+  /** Which file a path names now (to notice a file removed or replaced under its open handle); optional. */
+  stat?(file: string): Promise<FileIdentity>;
+}
+
+export interface FileIdentity {
+  dev: number;
+  ino: number;
 }
 
 export interface LogFileHandle {
   write(buffer: Buffer, offset: number, length: number): Promise<{ bytesWritten: number }>;
   close(): Promise<void>;
+  /** Which file the handle holds; optional (without it, the file is never verified). */
+  stat?(): Promise<FileIdentity>;
 }
 
 export const nodeLogFs: LogFs = {
@@ -53,6 +70,7 @@ export const nodeLogFs: LogFs = {
     await mkdir(dir, { recursive: true });
   },
   create: (file) => open(file, 'wx'),
+  stat: (file) => stat(file),
 };
 
 export interface LogFileWriterOptions {
@@ -66,6 +84,8 @@ export interface LogFileWriterOptions {
   maxQueuedBytes?: number;
   faultBufferBytes?: number;
   retryMs?: number;
+  /** How soon after a write the file is checked to be still on disk. */
+  verifyMs?: number;
   maxLineOverrunBytes?: number;
   active?: ActiveLogFiles;
   fs?: LogFs;
@@ -90,7 +110,8 @@ export interface LogFileWriterEvents {
   'file-closed': [file: string, size: number];
   /** Writing started failing. Emitted once per episode; 'recovered' ends the episode. */
   problem: [LogWriteProblem];
-  recovered: [];
+  /** Writing works again; `droppedBytes`: output that could not be kept meanwhile (0: none was lost). */
+  recovered: [droppedBytes: number];
 }
 
 type Decision = number | 'roll';
@@ -109,6 +130,12 @@ export class LogFileWriter extends EventEmitter<LogFileWriterEvents> {
   private faulted = false;
   private troubled = false;
   private dropped = 0;
+  /** Dropped in the current episode, for 'recovered' (`dropped` is reset when the marker line is written). */
+  private droppedInEpisode = 0;
+  /** Bytes written since the file was last verified to be on disk, kept to be written again if it is not. */
+  private readonly unverified: UnverifiedWrites;
+  private verifyTimer: NodeJS.Timeout | undefined;
+  private verifyDue = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private closing = false;
   private closed: Promise<number> | undefined;
@@ -125,11 +152,13 @@ export class LogFileWriter extends EventEmitter<LogFileWriterEvents> {
       maxQueuedBytes: options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
       faultBufferBytes: options.faultBufferBytes ?? DEFAULT_FAULT_BUFFER_BYTES,
       retryMs: options.retryMs ?? DEFAULT_RETRY_MS,
+      verifyMs: options.verifyMs ?? DEFAULT_VERIFY_MS,
       maxLineOverrunBytes: options.maxLineOverrunBytes ?? DEFAULT_MAX_LINE_OVERRUN_BYTES,
       active: options.active ?? activeLogFiles,
       fs: options.fs ?? nodeLogFs,
       now: options.now ?? Date.now,
     };
+    this.unverified = new UnverifiedWrites(this.o.faultBufferBytes);
   }
 
   /** The file being written now, if any. */
@@ -184,7 +213,10 @@ export class LogFileWriter extends EventEmitter<LogFileWriterEvents> {
     this.closing = true;
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    clearTimeout(this.verifyTimer);
+    this.verifyTimer = undefined;
     if (this.faulted) this.faulted = false; // one last try
+    this.verifyDue = !this.unverified.empty; // and the last output must really be on disk
     this.kick();
     await this.flush();
     const lost = this.queued;
@@ -197,7 +229,7 @@ export class LogFileWriter extends EventEmitter<LogFileWriterEvents> {
   }
 
   private kick(): void {
-    if (this.pumping || this.faulted || this.queued === 0) return;
+    if (this.pumping || this.faulted || (this.queued === 0 && !this.verifyDue)) return;
     this.pumping = this.pump().finally(() => {
       this.pumping = undefined;
       this.kick(); // bytes queued while the last write was finishing
@@ -205,7 +237,9 @@ export class LogFileWriter extends EventEmitter<LogFileWriterEvents> {
   }
 
   private async pump(): Promise<void> {
-    while (this.queued > 0 && !this.faulted) {
+    while (!this.faulted) {
+      if (this.verifyDue && !(await this.verifyFile())) return;
+      if (this.queued === 0) return;
       if (!this.handle && !(await this.openFile())) return;
       const data = this.coalesce();
       const take = this.decide(data);
@@ -289,6 +323,55 @@ export class LogFileWriter extends EventEmitter<LogFileWriterEvents> {
     }
   }
 
+  /** The timer set after a write: the file gets checked by the pump (now, or after the write in flight). */
+  private readonly onVerifyTimer = (): void => {
+    this.verifyTimer = undefined;
+    if (this.unverified.empty) return;
+    this.verifyDue = true;
+    this.kick();
+  };
+
+  /**
+   * Is the open file still the one its path names? If not (removed, or its folder replaced), the bytes written since
+   * the last check never reached the disk: they go back to the front of the queue and the writer faults, so they
+   * are written again once the folder is usable. False when it faulted.
+   */
+  private async verifyFile(): Promise<boolean> {
+    this.verifyDue = false;
+    const { file, handle } = this;
+    const statPath = this.o.fs.stat;
+    if (!file || !handle?.stat || !statPath) {
+      this.unverified.forget();
+      return true;
+    }
+    let problem: NodeJS.ErrnoException | undefined;
+    try {
+      const [onDisk, held] = await Promise.all([statPath(file), handle.stat()]);
+      if (onDisk.ino === held.ino && onDisk.dev === held.dev) {
+        this.unverified.forget();
+        return true;
+      }
+      problem = Object.assign(new Error(`${file} was replaced by another file`), { code: 'ENOENT' });
+    } catch (error) {
+      problem = error as NodeJS.ErrnoException;
+    }
+    const { chunks, bytes, lost } = this.unverified.takeAll();
+    this.queue.unshift(...chunks);
+    this.queued += bytes;
+    this.dropped += lost;
+    this.droppedInEpisode += lost;
+    await this.closeFile();
+    this.fault(await classifyFolderError(problem, this.dir), 'open', this.dir);
+    return false;
+  }
+
+  /** Keeps written bytes until the next check says the file is on disk (the newest `faultBufferBytes`). */
+  private keepUnverified(bytes: Buffer): void {
+    if (!this.o.fs.stat) return;
+    this.unverified.add(bytes);
+    this.verifyTimer ??= setTimeout(this.onVerifyTimer, this.o.verifyMs).unref();
+  }
+
   private async closeFile(): Promise<void> {
     const { handle, file, size } = this;
     this.handle = undefined;
@@ -326,10 +409,13 @@ export class LogFileWriter extends EventEmitter<LogFileWriterEvents> {
       this.fault(error as NodeJS.ErrnoException, 'write', this.file ?? this.dir);
       return false;
     }
+    this.keepUnverified(take === data.length ? data : data.subarray(0, take));
     this.atLineStart = data[take - 1] === NEWLINE;
     if (this.troubled) {
       this.troubled = false;
-      this.emit('recovered');
+      const dropped = this.droppedInEpisode;
+      this.droppedInEpisode = 0;
+      this.emit('recovered', dropped);
     }
     return true;
   }
@@ -393,6 +479,7 @@ export class LogFileWriter extends EventEmitter<LogFileWriterEvents> {
         this.queue.shift();
         this.queued -= head.length;
         this.dropped += head.length;
+        this.droppedInEpisode += head.length;
         excess -= head.length;
       } else {
         // Cut inside this chunk; move the cut forward to the next line start, if the chunk has one.
@@ -401,6 +488,7 @@ export class LogFileWriter extends EventEmitter<LogFileWriterEvents> {
         this.queue[0] = head.subarray(cut);
         this.queued -= cut;
         this.dropped += cut;
+        this.droppedInEpisode += cut;
         excess = 0;
       }
     }

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { ActiveLogFiles } from '../../core/logs/active-files.js';
@@ -397,6 +397,52 @@ describe('log capture: failures', () => {
       assert.equal(lines.at(-2), 'line 0499');
       assert.equal(lines.at(-1), '');
       assert.equal(problems, 1);
+    } finally {
+      await stopAll();
+      await cleanup();
+    }
+  });
+
+  test('the folder replaced by a file during a flood, then repaired: the kept lines and all later ones reach the disk; what was dropped is counted (issue 16)', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      // Small limits so the test is quick: the file is checked 50 ms after writes, 2 KB are kept while failing.
+      const logs = capture(dir, {}, { retryMs: 50, verifyMs: 50, faultBufferBytes: 2048 });
+      stopLater(() => logs.close());
+      const problems: LogProblem[] = [];
+      logs.on('problem', (p) => problems.push(p));
+      const recovered: number[] = [];
+      logs.on('recovered', (dropped) => recovered.push(dropped));
+      const w = logs.createWorkerCapture(300);
+      const line = (tag: string, i: number) => b(`${tag} ${String(i).padStart(5, '0')}\n`);
+      for (let i = 0; i < 10; i++) w.write('stdout', line('before', i));
+      await w.flush();
+      // The folder is moved away under the open file, and a file takes its place: writes into the open handle still
+      // succeed, into a file that is no longer on disk.
+      await rename(logs.dir, `${logs.dir}-gone`);
+      await writeFile(logs.dir, 'in the way');
+      let during = 0;
+      // The flood goes on until Berth notices (bounded: at most 20 000 lines).
+      await eventually(() => {
+        for (let k = 0; k < 20 && during < 20_000; k++) w.write('stdout', line('during', during++));
+        return problems.length > 0 || during >= 20_000;
+      }, 30_000, 5);
+      assert.equal(problems.length, 1, 'the fault is reported');
+      assert.equal(problems[0]!.code, 'ENOTDIR');
+      for (let k = 0; k < 500; k++) w.write('stdout', line('during', during++)); // more than the 2 KB kept
+      // Repaired: the file is removed (the writer makes the folder again).
+      await rm(logs.dir);
+      for (let i = 0; i < 10; i++) w.write('stdout', line('after', i));
+      await eventually(() => recovered.length === 1, 10_000, 10);
+      await w.flush();
+      const text = (await logFiles(logs.dir)).map((f) => f.text).join('');
+      assert.match(text, /^\[Berth: \d+ bytes of output were dropped here while the log file could not be written\]$/m);
+      assert.ok(text.includes(`during ${String(during - 1).padStart(5, '0')}\n`), 'the last line kept in memory is on disk');
+      for (let i = 0; i < 10; i++) assert.ok(text.includes(`after ${String(i).padStart(5, '0')}\n`), `after ${i} is on disk`);
+      const dropped = Number(/\[Berth: (\d+) bytes/.exec(text)![1]);
+      assert.ok(dropped > 0);
+      assert.equal(recovered[0], dropped, "the recovery reports what was dropped (the app's log-recovered event)");
+      await w.close();
     } finally {
       await stopAll();
       await cleanup();
