@@ -31,7 +31,7 @@ describe('berthHome: the Berth home folder per platform (platform injected)', ()
   });
 
   test('the files in it', () => {
-    assert.deepEqual(HOME_FILES, { registry: 'apps.yml', token: 'token', discovery: 'engine.json', history: 'events.json' });
+    assert.deepEqual(HOME_FILES, { registry: 'apps.yml', token: 'token', discovery: 'engine.json', history: 'events.json', caCert: 'ca.pem', caKey: 'ca-key.pem' });
     assert.match(homeFile('/b', 'discovery'), /[\\/]b[\\/]engine\.json$/);
   });
 });
