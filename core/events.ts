@@ -2,11 +2,13 @@
  * Everything the engine reports, as one ordered stream of plain, serialisable events. The CLI prints them; the
  * control API and the desktop app subscribe to the same stream.
  */
+import type { AppState, DebugMode } from './shared/types.js';
+
 export type EngineEvent =
   | { type: 'engine-listening'; url: string; host: string; port: number }
   | { type: 'app-added'; app: string; folder: string; url: string }
   | { type: 'app-removed'; app: string }
-  | { type: 'app-state'; app: string; state: 'stopped' | 'starting' | 'running' | 'errored' | 'stopping'; problem?: string }
+  | { type: 'app-state'; app: string; state: AppState; problem?: string }
   | { type: 'app-error'; app: string; title: string; detail: string; stderr?: string }
   | { type: 'config-warnings'; app: string; warnings: string[] }
   | { type: 'worker-started'; app: string; pid: number; generation: number; slot: number }
@@ -17,7 +19,7 @@ export type EngineEvent =
   /** The new version could not start; `stillServing` is the generation that keeps serving (null: none). */
   | { type: 'recycle-failed'; app: string; reason: string; title: string; detail: string; stderr?: string; stillServing: number | null }
   | { type: 'generation-drained'; app: string; generation: number }
-  | { type: 'debug-started'; app: string; mode: 'exclusive' | 'cookie'; brk: boolean; port: number; pid: number; webSocketUrl: string; devtoolsUrl: string }
+  | { type: 'debug-started'; app: string; mode: DebugMode; brk: boolean; port: number; pid: number; webSocketUrl: string; devtoolsUrl: string }
   | { type: 'debug-stopped'; app: string }
   /** The log folder cannot be written; output is kept in memory (bounded) meanwhile. */
   | { type: 'log-problem'; app: string; path: string; code: string; message: string }

@@ -6,14 +6,14 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type * as ElectronModule from 'electron';
-import { ControlClient } from '../core/control/client.js';
+import { connectControl } from '../core/control/client.js';
 import { defaultBerthHome } from '../core/home.js';
-import type { DesktopSettings } from './bridge.js';
+import type { DesktopSettings } from '../core/shared/bridge.js';
 import { EngineLink } from './engine-link.js';
 import { EngineSupervisor, type EngineChild } from './engine-supervisor.js';
 import { IpcError, registerIpc } from './ipc.js';
 import { parseLaunchArgs } from './launch-args.js';
-import { logFolder } from './log-folder.js';
+import { logFolder } from '../core/shared/log-folder.js';
 import { applyStartAtLogin, startsAtLogin } from './login-item.js';
 import { MainWindow, type WindowLike } from './main-window.js';
 import { Notifier } from './notifications.js';
@@ -92,7 +92,7 @@ async function startDesktop(electron: Electron, options: { hidden: boolean }): P
     { home, port: store.settings.frontPort, nodePath: store.settings.nodePath, allowedOrigin: APP_ORIGIN },
   );
   const link = new EngineLink(async (endpoint) => {
-    const client = await ControlClient.connect({ url: endpoint.url, token: endpoint.token });
+    const client = await connectControl({ url: endpoint.url, token: endpoint.token });
     return {
       call: (method, params) => client.call(method, ...([params] as never)),
       subscribe: (method, params, onPush) => client.subscribe(method, params, onPush),

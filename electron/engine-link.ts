@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { AppSummary, Method, Params, Result } from '../core/control/protocol.js';
 import type { EngineEvent } from '../core/events.js';
-import type { EngineEndpoint } from './bridge.js';
+import type { EngineEndpoint } from '../core/shared/bridge.js';
 
 /** What the link needs of a connected client (core/control/client.ts's ControlClient has this shape). */
 export interface LinkClient {

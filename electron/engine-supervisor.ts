@@ -8,7 +8,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { EngineLaunch, EngineMessage, MainMessage } from './engine-protocol.js';
-import type { EngineEndpoint } from './bridge.js';
+import type { EngineEndpoint } from '../core/shared/bridge.js';
 
 /** What the supervisor needs of a child process (Electron's UtilityProcess has this shape). */
 export interface EngineChild {

@@ -3,7 +3,7 @@
  * Berth's own page in its main frame (not a frame it embeds, not any other page), the arguments must have the types
  * the channel declares, and the answer is a result envelope: failures cross IPC as data with a code and a sentence.
  */
-import type { BridgeResult, InvokeChannel, InvokeChannels } from './bridge.js';
+import type { BridgeResult, InvokeChannel, InvokeChannels } from '../core/shared/bridge.js';
 import { isAppUrl } from './origin.js';
 
 /** What a handler sees of the IPC event (Electron's IpcMainInvokeEvent has this shape). */

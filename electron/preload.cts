@@ -3,7 +3,7 @@
  * is one CommonJS file that requires only `electron` (types come from bridge.ts, erased at compile time).
  */
 import electron = require('electron');
-import type { BerthBridge, BridgeResult, EventChannel, EventChannels, InvokeChannel, InvokeChannels } from './bridge.js';
+import type { BerthBridge, BridgeResult, EventChannel, EventChannels, InvokeChannel, InvokeChannels } from '../core/shared/bridge.js';
 
 const { contextBridge, ipcRenderer, webUtils } = electron;
 

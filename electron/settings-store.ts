@@ -5,7 +5,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../core/registry/atomic-write.js';
-import type { DesktopSettings } from './bridge.js';
+import type { DesktopSettings } from '../core/shared/bridge.js';
 import type { WindowState } from './window-state.js';
 
 export interface StoredState {

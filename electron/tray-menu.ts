@@ -4,7 +4,7 @@
  */
 import type { MenuItemConstructorOptions } from 'electron';
 import type { AppSummary } from '../core/control/protocol.js';
-import { overallState, STATE_WORDS, type OverallState } from './overall-state.js';
+import { overallState, STATE_WORDS, type OverallState } from '../core/shared/overall-state.js';
 
 export interface TraySnapshot {
   apps: readonly Pick<AppSummary, 'name' | 'state' | 'url' | 'folder'>[];

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { MenuItemConstructorOptions } from 'electron';
 import { buildTrayMenu, trayState, trayTooltip, type TrayActions, type TraySnapshot } from './tray-menu.js';
-import type { OverallState } from './overall-state.js';
+import type { OverallState } from '../core/shared/overall-state.js';
 
 export interface TrayLike {
   setImage(image: string): void;

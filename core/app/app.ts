@@ -16,6 +16,7 @@ import type { Platform } from '../platform/platform.js';
 import type { Dispatch, ExchangeFacts, LocalResponse, ProxyApp, Unavailable } from '../proxy/front-server.js';
 import type { RequestHead } from '../proxy/http-parse.js';
 import { parseServerVarList, type ClientInfo, type ForwardingOptions } from '../proxy/forwarding.js';
+import type { AppState } from '../shared/types.js';
 import type { Worker, WorkerExit, WrittenFile } from '../worker/worker.js';
 import { ControlPipe } from './control-pipe.js';
 import { CrashRecovery, workerExitEvent } from './crashes.js';
@@ -34,7 +35,7 @@ export type { AppOptions, AppProblem } from './version.js';
 export { STICKY_COOKIE, stickySlot } from './sticky.js';
 export { DEBUG_COOKIE, DebugError, type DebugMode, type DebugSession } from './debug-session.js';
 
-export type AppState = 'stopped' | 'starting' | 'running' | 'errored' | 'stopping';
+export type { AppState } from '../shared/types.js';
 
 export interface AppContext {
   platform: Platform;

@@ -10,6 +10,7 @@ import type { Settings } from '../config/schema.js';
 import { fetchAttachInfo, type AttachInfo } from '../debug/attach.js';
 import { parsePortRange, PortAllocator } from '../debug/ports.js';
 import type { EngineEvent } from '../events.js';
+import type { DebugMode } from '../shared/types.js';
 import type { Worker, WrittenFile } from '../worker/worker.js';
 import type { AppVersion, Generation } from './generation.js';
 import { startBudgetMs, type DebugPort } from './spawner.js';
@@ -17,7 +18,7 @@ import { startBudgetMs, type DebugPort } from './spawner.js';
 /** The cookie that sends a browser's requests to the debug worker in "debug only my requests" mode. */
 export const DEBUG_COOKIE = 'berth.debug';
 
-export type DebugMode = 'exclusive' | 'cookie';
+export type { DebugMode } from '../shared/types.js';
 
 /** A running debug session. */
 export interface DebugSession {

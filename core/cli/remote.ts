@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ControlClient, ControlError } from '../control/client.js';
+import { connectControl, ControlError, type NodeControlClient as ControlClient } from '../control/client.js';
 import { findEngine } from '../control/discovery.js';
 import type { AppSummary, DebugInfo, LogLine, Problem, SettingValue, WorkerInfo } from '../control/protocol.js';
 import { readToken } from '../control/token.js';
@@ -49,7 +49,7 @@ export async function connect(env: NodeJS.ProcessEnv = process.env): Promise<Con
   const token = await readToken(home);
   if (!token) throw new CliError(EXIT.failed, `The engine's token file ${homeFile(home, 'token')} is missing. Restart the engine (it writes a new one).`);
   try {
-    return await ControlClient.connect({ url: lookup.discovery.url, token });
+    return await connectControl({ url: lookup.discovery.url, token });
   } catch (error) {
     if (error instanceof ControlError && error.code === 'UNAUTHORIZED') {
       throw new CliError(EXIT.failed, `The engine at ${lookup.discovery.url} refused the token in ${homeFile(home, 'token')}: ${error.message}`);

@@ -2,7 +2,7 @@
  * Runtime checks of every call's parameters, typed against protocol.ts: the compiler makes sure each method has a
  * check and that what a check accepts is what the method's type says. A bad parameter is named in the error.
  */
-import type { LogStream, Method, Params } from './protocol.js';
+import type { DebugMode, LogStream, Method, Params } from './protocol.js';
 import { MAX_LOG_LINES } from './limits.js';
 
 export class ParamError extends Error {
@@ -101,7 +101,7 @@ function object<S extends Shape>(shape: S): Check<Out<S>> {
 
 const app = text({ max: 63 });
 const none = object({});
-const debugMode: Check<'exclusive' | 'cookie'> = (value, name) => {
+const debugMode: Check<DebugMode> = (value, name) => {
   if (value !== 'exclusive' && value !== 'cookie') throw new ParamError(name, `"${name}" must be "exclusive" or "cookie", not ${describe(value)}.`);
   return value;
 };

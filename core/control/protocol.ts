@@ -16,6 +16,7 @@
  *   `{ "kind": "end", "subscription": "s1", "reason": ... }` when the engine ends one (its app was removed).
  */
 import type { EngineEvent } from '../events.js';
+import type { AppState, DebugMode, LogLine, LogStream, WorkerState } from '../shared/types.js';
 
 export const PROTOCOL_VERSION = 1;
 /** The WebSocket subprotocol a client offers (and the engine selects). */
@@ -30,11 +31,11 @@ export const MAX_MESSAGE_BYTES = 1024 * 1024;
 // ---------------------------------------------------------------------------------------------------------------
 // Shared shapes
 
-export type AppState = 'stopped' | 'starting' | 'running' | 'errored' | 'stopping';
+// The states, debug modes and log lines the engine's objects share with the protocol are declared once, there.
+export type { AppState, DebugMode, LogLine, LogStream, WorkerState } from '../shared/types.js';
+
 /** `missing`: the registry remembers the app, but its folder does not exist (any more). */
 export type AppListState = AppState | 'missing';
-export type WorkerState = 'starting' | 'ready' | 'stopping' | 'exited';
-export type LogStream = 'stdout' | 'stderr';
 
 /** Why an app cannot serve, or why its last upgrade failed. */
 export interface Problem {
@@ -208,17 +209,6 @@ export interface RecycleResult {
   problem?: Problem;
 }
 
-export interface LogLine {
-  /** Increases by one per line of the app: a gap means lines were dropped for a slow reader. */
-  seq: number;
-  /** Epoch ms. */
-  time: number;
-  pid: number;
-  stream: LogStream;
-  text: string;
-  /** The line continues in the next one (it was too long to hold in one piece). */
-  cut?: boolean;
-}
 
 export interface LogBatch {
   lines: LogLine[];
@@ -301,7 +291,7 @@ export interface DebugParams {
   /** Pause on the first line (`--inspect-brk`). */
   break?: boolean;
   /** `exclusive` (default): one debug worker serves the app. `cookie`: it serves only requests with the debug cookie. */
-  mode?: 'exclusive' | 'cookie';
+  mode?: DebugMode;
   /** Which worker (pid); default: the app's first. */
   worker?: number;
   /** For cpuProfile: how long to record. */
@@ -311,7 +301,7 @@ export interface DebugParams {
 export interface DebugInfo {
   app: string;
   active: boolean;
-  mode?: 'exclusive' | 'cookie';
+  mode?: DebugMode;
   /** Paused before the first line until a debugger continues it. */
   break?: boolean;
   pid?: number;

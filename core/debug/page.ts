@@ -1,10 +1,11 @@
 /** The page at `/<entry>/<debuggerPathSegment>/`: how to attach, and the commands. Links only, no bundled debugger. */
 import { escapeHtml } from '../proxy/pages.js';
 import type { AttachInfo } from './attach.js';
+import type { DebugMode } from '../shared/types.js';
 
 export interface DebugPageFacts {
   app: string;
-  mode: 'exclusive' | 'cookie';
+  mode: DebugMode;
   brk: boolean;
   pid: number | undefined;
   info: AttachInfo;

@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Platform } from '../platform/platform.js';
 
-export type LogStream = 'stdout' | 'stderr';
+import type { LogStream } from '../shared/types.js';
+export type { LogStream } from '../shared/types.js';
 
 export interface LogFileName {
   computer: string;

@@ -8,23 +8,10 @@
  * subscriber's undelivered lines are bounded the same way, the oldest dropped and counted in the next batch's
  * `dropped`, so a slow subscriber (a UI over a slow link) costs memory no matter how fast an app prints.
  */
-import type { LogStream } from './naming.js';
-
-export interface TailLine {
-  /** Increases by one per line over the tail's life: gaps in a subscriber's sequence are dropped lines. */
-  seq: number;
-  /** Epoch ms when the line was complete. */
-  time: number;
-  pid: number;
-  stream: LogStream;
-  /** The line without its line ending (`\n` or `\r\n`), decoded as UTF-8. */
-  text: string;
-  /** The line continues in the next line of the same worker and stream (it was too long to hold, or cut at exit). */
-  cut?: boolean;
-}
+import type { LogLine, LogStream } from '../shared/types.js';
 
 export interface TailBatch {
-  lines: TailLine[];
+  lines: LogLine[];
   /** Lines this subscriber missed since its last batch because it fell too far behind. */
   dropped: number;
 }
@@ -56,7 +43,7 @@ interface Subscription {
 
 /** A FIFO of lines bounded by count and bytes; drops from the front. O(1) amortised per line. */
 class Bounded {
-  private items: TailLine[] = [];
+  private items: LogLine[] = [];
   private start = 0;
   private bytes = 0;
 
@@ -70,7 +57,7 @@ class Bounded {
   }
 
   /** Adds a line; returns how many old lines were dropped to make room. */
-  push(line: TailLine): number {
+  push(line: LogLine): number {
     this.items.push(line);
     this.bytes += lineBytes(line);
     let dropped = 0;
@@ -87,12 +74,12 @@ class Bounded {
     return dropped;
   }
 
-  last(n: number): TailLine[] {
+  last(n: number): LogLine[] {
     if (n <= 0) return [];
     return this.items.slice(Math.max(this.start, this.items.length - n));
   }
 
-  takeAll(): TailLine[] {
+  takeAll(): LogLine[] {
     const all = this.items.slice(this.start);
     this.items = [];
     this.start = 0;
@@ -102,7 +89,7 @@ class Bounded {
 }
 
 /** Roughly the memory a line costs: its text (UTF-16) and the record around it. */
-function lineBytes(line: TailLine): number {
+function lineBytes(line: LogLine): number {
   return line.text.length * 2 + 64;
 }
 
@@ -171,7 +158,7 @@ export class LogTail {
   }
 
   /** The last `n` lines (all kept lines when n is omitted). */
-  lines(n = Infinity): TailLine[] {
+  lines(n = Infinity): LogLine[] {
     return this.history.last(n === Infinity ? this.o.maxLines : n);
   }
 
@@ -219,7 +206,7 @@ export class LogTail {
 
   private record(pid: number, stream: LogStream, bytes: Buffer, cut: boolean): void {
     const end = !cut && bytes.length > 0 && bytes[bytes.length - 1] === CR ? bytes.length - 1 : bytes.length;
-    const line: TailLine = { seq: ++this.seq, time: this.o.now(), pid, stream, text: bytes.toString('utf8', 0, end) };
+    const line: LogLine = { seq: ++this.seq, time: this.o.now(), pid, stream, text: bytes.toString('utf8', 0, end) };
     if (cut) line.cut = true;
     this.history.push(line);
     for (const sub of this.subs) {

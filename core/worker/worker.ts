@@ -34,7 +34,8 @@ const STDIO_DRAIN_MS = 500;
  */
 export const KILL_DEADLINE_MS = 10_000;
 
-export type WorkerState = 'starting' | 'ready' | 'stopping' | 'exited';
+import type { WorkerState } from '../shared/types.js';
+export type { WorkerState } from '../shared/types.js';
 
 export interface WorkerSpec {
   /** Program and leading arguments, from nodeProcessCommandLine. */

@@ -15,7 +15,7 @@ import { useToasts } from '../src/stores/toasts.js';
 import { FakeEngine, until } from './fake-engine.js';
 import { connected, settle } from './setup.js';
 import { configView, setting, summary, worker } from './samples.js';
-import type { BerthBridge } from '../../electron/bridge.js';
+import type { BerthBridge } from '../../core/shared/bridge.js';
 import type { LogLine } from '../../core/control/protocol.js';
 
 afterEach(() => {

@@ -6,8 +6,8 @@ import { Ring } from '../src/util/ring.js';
 import { isAtBottom, virtualWindow } from '../src/util/virtual.js';
 import { vscodeAttachConfig } from '../src/util/vscode.js';
 import { groupSettings } from '../src/util/setting-groups.js';
-import { logFolder, logUrl } from '../../electron/log-folder.js';
-import { overallState } from '../../electron/overall-state.js';
+import { logFolder, logUrl } from '../../core/shared/log-folder.js';
+import { overallState } from '../../core/shared/overall-state.js';
 
 describe('Ring', () => {
   it('drops the oldest items past its capacity and reads in order', () => {

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { ControlClient } from '../../core/control/client.js';
+import { connectControl, type NodeControlClient as ControlClient } from '../../core/control/client.js';
 import { startService } from '../../core/control/service.js';
 import { readToken } from '../../core/control/token.js';
 import { EngineLink, type ConnectClient } from '../../electron/engine-link.js';
@@ -12,7 +12,7 @@ import { eventually } from '../helpers/wait.js';
 import type { EngineEvent } from '../../core/events.js';
 
 const connectClient: ConnectClient = async (endpoint) => {
-  const client = await ControlClient.connect(endpoint);
+  const client = await connectControl(endpoint);
   return {
     call: (method, params) => client.call(method, ...([params] as never)),
     subscribe: (method, params, onPush) => client.subscribe(method, params, onPush),

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { ControlClient } from '../../core/control/client.js';
+import { connectControl, type NodeControlClient as ControlClient } from '../../core/control/client.js';
 import { EngineSupervisor, nextDelay, type EngineChild, type EngineStatus } from '../../electron/engine-supervisor.js';
 import type { EngineLaunch, EngineMessage, MainMessage } from '../../electron/engine-protocol.js';
 import { copyFixture, REPO } from '../helpers/paths.js';
@@ -157,7 +157,7 @@ describe('engine supervisor with the real engine process', () => {
     try {
       supervisor.start();
       const first = await supervisor.endpoint();
-      const client = await ControlClient.connect(first);
+      const client = await connectControl(first);
       clients.push(client);
       const folder = await copyFixture('counter', apps);
       const added = await client.call('apps.add', { folder });
@@ -168,7 +168,7 @@ describe('engine supervisor with the real engine process', () => {
       await eventually(() => supervisor.status.state === 'running' && (supervisor.status as { pid: number }).pid !== pid, 30_000);
       const second = await supervisor.endpoint();
       assert.notEqual(second.token, first.token, 'a new engine has a new token');
-      const again = await ControlClient.connect(second);
+      const again = await connectControl(second);
       clients.push(again);
       const resumed = await eventually(async () => {
         const list = await again.call('apps.list');

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ControlClient, type ConnectOptions } from '../../core/control/client.js';
+import { connectControl, type NodeConnectOptions as ConnectOptions, type NodeControlClient as ControlClient } from '../../core/control/client.js';
 import { readToken } from '../../core/control/token.js';
 import { startService, type Service, type ServiceOptions } from '../../core/control/service.js';
 import type { EngineEvent } from '../../core/events.js';
@@ -54,7 +54,7 @@ export async function startTestService(
     events: recorder.events,
     waitFor: (match, timeoutMs) => recorder.waitFor(match, timeoutMs),
     async connect(overrides = {}) {
-      const client = await ControlClient.connect({ url, token, ...overrides });
+      const client = await connectControl({ url, token, ...overrides });
       clients.push(client);
       return client;
     },

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { ControlClient } from '../../core/control/client.js';
+import type { NodeControlClient as ControlClient } from '../../core/control/client.js';
 import { ControlError } from '../../core/control/client.js';
 import { parseRegistry } from '../../core/registry/format.js';
 import { startTestService, type TestService } from '../helpers/control.js';

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { ControlClient } from '../../core/control/client.js';
+import type { NodeControlClient as ControlClient } from '../../core/control/client.js';
 import { ControlError } from '../../core/control/client.js';
 import { MAX_MESSAGE_BYTES, type ServerMessage } from '../../core/control/protocol.js';
 import { startTestService, type TestService } from '../helpers/control.js';
@@ -31,7 +31,9 @@ after(async () => {
 /** Sends raw data and returns the next response. */
 async function raw(data: string | Buffer, binary = false): Promise<Extract<ServerMessage, { kind: 'response' }>> {
   const count = answers.length;
-  client.sendRaw(data, { binary });
+  // Text through the shared client; bytes and binary frames straight through `ws`, which a browser client cannot send.
+  if (typeof data === 'string' && !binary) client.sendRaw(data);
+  else client.socket.ws.send(data, { binary });
   const deadline = Date.now() + 5000;
   while (Date.now() < deadline) {
     const answer = answers.slice(count).find((m) => m.kind === 'response');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { ControlClient } from '../../core/control/client.js';
+import type { NodeControlClient as ControlClient } from '../../core/control/client.js';
 import { ControlError } from '../../core/control/client.js';
 import type { LogLine, MetricsBatch } from '../../core/control/protocol.js';
 import type { EngineEvent } from '../../core/events.js';
@@ -145,7 +145,7 @@ describe('control API: subscriptions', () => {
       dropped += batch.dropped;
     });
     const stats = () => t.service.control!.connectionStats().find((s) => s.subscriptions === 1)!;
-    slow.pause();
+    slow.socket.ws.pause();
     // 40 MB of output while the reader reads nothing. On Windows a pipe write is synchronous: the app answers once all
     // of it is written, which under Wine (every write a wineserver round trip) can take longer than the default 30 s.
     await request(port, { host: 'flood.localhost', path: '/print?lines=40000&bytes=1000&tag=f', timeoutMs: 30_000 * PATIENCE });
@@ -153,7 +153,7 @@ describe('control API: subscriptions', () => {
     await eventually(() => tail.lines(1)[0]?.text.startsWith('f 000039999'), 30_000);
     const peak = stats().peakBufferedBytes;
     assert.ok(peak < 6 * 1024 * 1024, `the engine buffered ${(peak / 1024 / 1024).toFixed(1)} MB for one slow reader`);
-    slow.resume();
+    slow.socket.ws.resume();
     await eventually(() => lines.at(-1)?.text.startsWith('f 000039999'), 20_000);
     assert.ok(dropped > 0, 'some lines were dropped');
     assert.equal(lines.length + dropped, 40_000, `${lines.length} received + ${dropped} dropped`);

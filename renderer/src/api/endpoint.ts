@@ -4,7 +4,7 @@
  * (`#token=…`, which browsers never send to a server). The token is then kept in sessionStorage and removed from
  * the address bar, so a screenshot or a copied URL does not carry it.
  */
-import type { BerthBridge, EngineEndpoint } from '../../../electron/bridge.js';
+import type { BerthBridge, EngineEndpoint } from '../../../core/shared/bridge.js';
 
 export type EndpointSource = () => Promise<EngineEndpoint>;
 

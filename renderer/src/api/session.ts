@@ -4,7 +4,7 @@
  * the engine registers an `onConnected` hook, which runs after every (re)connect to reload snapshots and reopen
  * subscriptions: engine events are the way state changes, and a snapshot after each reconnect is the truth.
  */
-import { ControlClient, errorMessage, type SocketFactory } from './control-client.js';
+import { connectBrowser, errorMessage, type ControlClient, type SocketFactory } from './control-client.js';
 import type { EndpointSource } from './endpoint.js';
 import type { HelloMessage } from '../../../core/control/protocol.js';
 
@@ -34,7 +34,7 @@ export class EngineSession {
   onConnected(hook: Hook): () => void {
     this.hooks.add(hook);
     // Joining late: run it now for the live connection.
-    if (this.client?.isOpen && this.client.hello) void this.runHook(hook, this.client, this.client.hello);
+    if (this.client?.isOpen) void this.runHook(hook, this.client, this.client.hello);
     return () => this.hooks.delete(hook);
   }
 
@@ -48,14 +48,14 @@ export class EngineSession {
     clearTimeout(this.timer);
     const old = this.client;
     this.client = undefined;
-    old?.close();
+    void old?.close();
     void this.connect();
   }
 
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
-    this.client?.close();
+    void this.client?.close();
     this.client = undefined;
   }
 
@@ -69,29 +69,27 @@ export class EngineSession {
     const attempt = ++this.attempt;
     this.setStatus('connecting');
     let client: ControlClient;
-    let hello: HelloMessage;
     try {
       const endpoint = await this.options.source();
-      client = new ControlClient({ url: endpoint.url, token: endpoint.token, ...(this.options.socket ? { socket: this.options.socket } : {}) });
-      hello = await client.connect();
+      client = await connectBrowser({ url: endpoint.url, token: endpoint.token, ...(this.options.socket ? { socket: this.options.socket } : {}) });
     } catch (error) {
       if (attempt === this.attempt) this.retry(errorMessage(error));
       return;
     }
     // A newer attempt (reconnect()) won: this connection is not needed.
     if (attempt !== this.attempt || this.stopped) {
-      client.close();
+      void client.close();
       return;
     }
     this.client = client;
     this.retryMs = 250;
-    client.onClose((reason) => {
+    client.onClose((error) => {
       if (this.client !== client) return;
       this.client = undefined;
-      this.retry(`The connection to the engine was lost (${reason}).`);
+      this.retry(error.message);
     });
     this.setStatus('connected');
-    await Promise.all([...this.hooks].map((hook) => this.runHook(hook, client, hello)));
+    await Promise.all([...this.hooks].map((hook) => this.runHook(hook, client, client.hello)));
   }
 
   private async runHook(hook: Hook, client: ControlClient, hello: HelloMessage): Promise<void> {

@@ -11,7 +11,7 @@ import { useFeed } from './feed.js';
 import { useToasts } from './toasts.js';
 import type { AppSummary, HistoryEntry, MetricsBatch } from '../../../core/control/protocol.js';
 import type { EngineEvent } from '../../../core/events.js';
-import { overallState } from '../../../electron/overall-state.js';
+import { overallState } from '../../../core/shared/overall-state.js';
 
 export type AppAction = 'start' | 'stop' | 'restart' | 'recycle' | 'remove' | 'enable' | 'disable';
 

@@ -40,14 +40,14 @@ export const useConnection = defineStore('connection', () => {
   function onConnected(hook: Hook): () => void {
     hooks.add(hook);
     const live = session.value?.client;
-    if (live?.isOpen && live.hello) void Promise.resolve(hook(live, live.hello)).catch(() => undefined);
+    if (live?.isOpen) void Promise.resolve(hook(live, live.hello)).catch(() => undefined);
     return () => hooks.delete(hook);
   }
 
   /** The live client; throws a ControlError (shown like any refusal) while disconnected. */
   function client(): ControlClient {
     const live = session.value?.client;
-    if (!live?.isOpen) throw new ControlError('DISCONNECTED', 'Berth is not connected to its engine right now; it reconnects by itself.');
+    if (!live?.isOpen) throw new ControlError('CONNECTION_CLOSED', 'Berth is not connected to its engine right now; it reconnects by itself.');
     return live;
   }
 

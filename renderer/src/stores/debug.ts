@@ -9,9 +9,9 @@ import { errorMessage, isNotImplemented } from '../api/control-client.js';
 import { useConnection } from './connection.js';
 import { useFeed } from './feed.js';
 import { useToasts } from './toasts.js';
-import type { DebugInfo, Params } from '../../../core/control/protocol.js';
+import type { DebugInfo, DebugMode, Params } from '../../../core/control/protocol.js';
 
-export type DebugMode = 'exclusive' | 'cookie';
+export type { DebugMode } from '../../../core/control/protocol.js';
 
 /** A debug session as the engine reports it; the optional facts come from engines that send them. */
 export type DebugView = DebugInfo & {

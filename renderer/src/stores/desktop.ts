@@ -7,7 +7,7 @@ import { ref } from 'vue';
 import { desktopBridge } from '../api/native.js';
 import { errorMessage } from '../api/control-client.js';
 import { useToasts } from './toasts.js';
-import type { DesktopSettings } from '../../../electron/bridge.js';
+import type { DesktopSettings } from '../../../core/shared/bridge.js';
 
 export const useDesktop = defineStore('desktop', () => {
   const available = ref(desktopBridge() !== undefined);

@@ -83,7 +83,8 @@ export const useLogs = defineStore('logs', () => {
     generation++;
     app.value = null;
     resetBuffers();
-    await s?.close();
+    // Gone already (the app was removed, the engine restarted): nothing to end.
+    await s?.unsubscribe().catch(() => undefined);
   }
 
   function resetBuffers(): void {
@@ -108,7 +109,7 @@ export const useLogs = defineStore('logs', () => {
         else early.push(...batch.lines);
       });
       if (mine !== generation || app.value !== name) {
-        await s.close();
+        await s.unsubscribe().catch(() => undefined);
         return;
       }
       subscription = s;

@@ -1,5 +1,5 @@
 /**
- * The one object the preload exposes to the page, as `window.berth`, and the IPC channels behind it. Types only:
+ * The one object the desktop app's preload (electron/preload.cts) exposes to the page, as `window.berth`, and the IPC channels behind it. Types only:
  * the preload (preload.cts), the main process (ipc.ts) and the renderer all import this file, and nothing in it runs.
  *
  * Everything about apps, logs, metrics, settings files and debugging goes through the engine's control API; the
