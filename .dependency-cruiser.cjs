@@ -6,6 +6,7 @@
  *   core/ top: engine.ts, control/, cli/, ui/      ──▶ app/ and below
  *   core/app/                                      ──▶ below
  *   below app: proxy/, logs/, worker/, watch/, config/, platform/, debug/, iis/, metrics/, registry/, util/, shared/, tls/
+ *   core/shared/: browser-safe (no node: modules); imports only itself and core/control/protocol.ts
  *
  * core/ never imports electron, vue or the renderer (it runs in plain Node and in Electron's utility process; its
  * tsconfig has no DOM library, so DOM globals do not compile there either). proxy/, logs/ and worker/ are three
@@ -33,8 +34,22 @@ module.exports = {
       name: 'below-app-stays-below',
       severity: 'error',
       comment: 'The mechanisms under app/ take callbacks; they never reach up into App, the Engine, the control API or the CLI.',
-      from: { path: BELOW_APP },
+      from: { path: BELOW_APP, pathNot: '^core/shared/' },
       to: { path: '^core/(app/|engine|control/|cli/|ui/)' },
+    },
+    {
+      name: 'shared-is-browser-safe',
+      severity: 'error',
+      comment: 'core/shared/ runs in the browser too: it imports only itself and the control protocol (types and constants), never a node: module.',
+      from: { path: '^core/shared/' },
+      to: { path: '^(core|electron|renderer)/', pathNot: '^core/shared/|^core/control/protocol\\.ts$' },
+    },
+    {
+      name: 'shared-has-no-node-modules',
+      severity: 'error',
+      comment: 'core/shared/ runs in the browser too: no node: modules.',
+      from: { path: '^core/shared/' },
+      to: { dependencyTypes: ['core'] },
     },
     {
       name: 'proxy-logs-worker-apart',

@@ -32,6 +32,7 @@ export const MAX_MESSAGE_BYTES = 1024 * 1024;
 // Shared shapes
 
 // The states, debug modes and log lines the engine's objects share with the protocol are declared once, there.
+export type { EngineEvent } from '../events.js';
 export type { AppState, DebugMode, LogLine, LogStream, WorkerState } from '../shared/types.js';
 
 /** `missing`: the registry remembers the app, but its folder does not exist (any more). */

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { connectControl, type NodeControlClient as ControlClient } from '../../core/control/client.js';
+import { connectControl } from '../../core/control/client.js';
 import { startService } from '../../core/control/service.js';
 import { readToken } from '../../core/control/token.js';
 import { EngineLink, type ConnectClient } from '../../electron/engine-link.js';

@@ -9,8 +9,7 @@ import { ref, shallowRef, triggerRef } from 'vue';
 import { errorMessage } from '../api/control-client.js';
 import { useConnection } from './connection.js';
 import { useFeed } from './feed.js';
-import type { AppDetail, AppSample, MetricsBatch, WorkerSample } from '../../../core/control/protocol.js';
-import type { EngineEvent } from '../../../core/events.js';
+import type { AppDetail, AppSample, EngineEvent, MetricsBatch, WorkerSample } from '../../../core/control/protocol.js';
 
 /** 10 minutes of one-second samples. */
 export const HISTORY_MAX = 600;

@@ -9,8 +9,7 @@ import { errorMessage } from '../api/control-client.js';
 import { useConnection } from './connection.js';
 import { useFeed } from './feed.js';
 import { useToasts } from './toasts.js';
-import type { AppSummary, HistoryEntry, MetricsBatch } from '../../../core/control/protocol.js';
-import type { EngineEvent } from '../../../core/events.js';
+import type { AppSummary, EngineEvent, HistoryEntry, MetricsBatch } from '../../../core/control/protocol.js';
 import { overallState } from '../../../core/shared/overall-state.js';
 
 export type AppAction = 'start' | 'stop' | 'restart' | 'recycle' | 'remove' | 'enable' | 'disable';

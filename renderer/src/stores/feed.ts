@@ -5,7 +5,7 @@
  */
 import { defineStore } from 'pinia';
 import { useConnection } from './connection.js';
-import type { EngineEvent } from '../../../core/events.js';
+import type { EngineEvent } from '../../../core/control/protocol.js';
 import type { MetricsBatch } from '../../../core/control/protocol.js';
 
 type EventListener = (event: EngineEvent) => void;
