@@ -3,22 +3,13 @@
  * and nowhere else (pure mapping, tested), with its content type and the content security policy.
  */
 import path from 'node:path';
+import { ownFileType } from '../core/shared/mime.js';
 import { APP_HOST, APP_SCHEME } from './origin.js';
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.json': 'application/json',
-  '.map': 'application/json',
-};
 
+/** The content type of a built file (the one table: core/shared/mime.ts). */
 export function contentType(file: string): string {
-  return TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+  return ownFileType(file) ?? 'application/octet-stream';
 }
 
 /** The file for a berth://app/ URL inside `root`, or undefined (wrong host, escaping the folder, odd characters). */

@@ -1,5 +1,5 @@
 /** The page at `/<entry>/<debuggerPathSegment>/`: how to attach, and the commands. Links only, no bundled debugger. */
-import { escapeHtml } from '../proxy/pages.js';
+import { escapeHtml, renderPage } from '../shared/page.js';
 import type { AttachInfo } from './attach.js';
 import type { DebugMode } from '../shared/types.js';
 
@@ -19,16 +19,7 @@ export function renderDebugSessionPage(f: DebugPageFacts): string {
     f.mode === 'cookie'
       ? 'Only requests from this browser (they carry the Berth debug cookie) go to the debug worker; everybody else keeps using the normal workers.'
       : 'The app runs as one debug worker, which serves all of its requests until debugging stops.';
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Debugging ${escapeHtml(f.app)} · Berth</title>
-<style>
-body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:52rem;padding:0 1rem;color:#1b1f24}
-pre,code{background:#f4f5f7;border-radius:4px}pre{padding:.8rem;overflow:auto}code{padding:0 .25rem}
-a{color:#0969da}.muted{color:#57606a}li{margin:.3rem 0}
-@media (prefers-color-scheme: dark){body{background:#0d1117;color:#e6edf3}pre,code{background:#161b22}a{color:#58a6ff}.muted{color:#8b949e}}
-</style></head><body>
-<h1>Debugging ${escapeHtml(f.app)}</h1>
+  const body = `<h1>Debugging ${escapeHtml(f.app)}</h1>
 <p>The debug worker${f.pid ? ` (pid ${f.pid})` : ''} listens for a debugger on <code>${escapeHtml(f.info.host)}:${f.info.port}</code>${
     f.brk ? ', paused before the first line of the app: it serves requests once you continue in the debugger' : ''
   }. ${escapeHtml(modeText)}</p>
@@ -46,7 +37,6 @@ a{color:#0969da}.muted{color:#57606a}li{margin:.3rem 0}
 <li><a href="${escapeHtml(f.path)}?cookie">Debug only my requests</a> (the other workers keep serving everyone else)</li>
 <li><a href="${escapeHtml(f.path)}?kill">Stop debugging</a></li>
 </ul>
-<p class="muted">Berth · this page is shown to callers on this computer only.</p>
-</body></html>
 `;
+  return renderPage({ title: `Debugging ${f.app}`, body, footer: 'Berth · this page is shown to callers on this computer only.', widthRem: 52, css: 'li{margin:.3rem 0}' });
 }

@@ -7,7 +7,7 @@
  * keeps the page and the local-only rule, and, as with its other error pages, uses the real status code (500).
  */
 import { formatIssue, type ConfigIssue } from '../config/load.js';
-import { escapeHtml } from '../proxy/pages.js';
+import { escapeHtml, renderPage } from '../shared/page.js';
 
 export interface PageResponse {
   status: number;
@@ -27,18 +27,7 @@ function html(status: number, body: string, reason?: string): PageResponse {
 }
 
 function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} · Berth</title>
-<style>
-body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#1b1f24;background:#fff}
-h1{font-size:1.4rem}pre{background:#f4f5f7;padding:1rem;overflow:auto;white-space:pre-wrap;border-radius:6px}.muted{color:#57606a}
-@media (prefers-color-scheme: dark){body{background:#0d1117;color:#e6edf3}pre{background:#161b22}.muted{color:#8b949e}}
-</style></head><body>
-${body}
-<p class="muted">Berth</p>
-</body></html>
-`;
+  return renderPage({ title, body });
 }
 
 /**

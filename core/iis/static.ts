@@ -21,7 +21,8 @@ import path from 'node:path';
 import { parseRange, type ByteRange } from '../logs/serve.js';
 import { rawPathProblem } from '../logs/path-safety.js';
 import type { Platform } from '../platform/platform.js';
-import { contentTypeFor, DEFAULT_MIME_TYPES } from './mime.js';
+import { MIME_TYPES } from '../shared/mime.js';
+import { contentTypeFor } from './mime.js';
 import { decodeUrlPath, fileSegmentProblem, isWithin, relativeSlashes, segmentsOf, splitTarget } from './paths.js';
 
 /** File and folder names never served, compared case-insensitively, at any depth. */
@@ -68,7 +69,7 @@ export interface StaticFileRequest extends ProtectionOptions {
   file: string;
   method: string;
   headers?: StaticHeaders;
-  /** Default: from DEFAULT_MIME_TYPES by extension; a file without a type is not served. */
+  /** Default: from MIME_TYPES by extension; a file without a type is not served. */
   contentType?: string;
   platform?: Platform;
 }
@@ -151,7 +152,7 @@ export async function serveStaticFile(req: StaticFileRequest): Promise<StaticRes
       if (dirReal && isWithin(dirReal, fileReal, platform)) return notFoundResponse();
     }
   }
-  const type = req.contentType ?? contentTypeFor(fileReal, new Map(Object.entries(DEFAULT_MIME_TYPES)));
+  const type = req.contentType ?? contentTypeFor(fileReal, new Map(Object.entries(MIME_TYPES)));
   if (!type) return notFoundResponse();
 
   let handle: FileHandle;
@@ -206,7 +207,7 @@ export interface StaticFolderRequest extends ProtectionOptions {
   headers?: StaticHeaders;
   /** Default documents, in order; default IIS_DEFAULT_DOCUMENTS. */
   defaultDocuments?: readonly string[];
-  /** MIME map; default DEFAULT_MIME_TYPES. */
+  /** MIME map; default MIME_TYPES. */
   mimeTypes?: ReadonlyMap<string, string>;
   platform?: Platform;
 }
@@ -236,7 +237,7 @@ export async function serveStaticRequest(req: StaticFolderRequest): Promise<Stat
   if (neverServedReason(segments, req)) return notFoundResponse();
   const p = platform === 'win32' ? path.win32 : path.posix;
   const target = segments.length ? p.join(req.root, ...segments) : p.normalize(req.root);
-  const mime = req.mimeTypes ?? new Map(Object.entries(DEFAULT_MIME_TYPES));
+  const mime = req.mimeTypes ?? new Map(Object.entries(MIME_TYPES));
   let kind: 'file' | 'directory' | 'none';
   try {
     const st = await stat(target);

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { escapeHtml } from '../proxy/pages.js';
+import { escapeHtml, renderPage } from '../shared/page.js';
 import { classifyFolderError } from '../util/file-in-the-way.js';
 import { INDEX_FILE } from './naming.js';
 import { listLogFiles, type LogFileEntry } from './quota.js';
@@ -51,22 +51,15 @@ ${rows}
 </tbody>
 </table>`
     : '<p>No log files yet. A worker\'s file appears when it first writes to stdout or stderr.</p>';
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>Logs · Berth</title>
-<style>
-body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#1b1f24;background:#fff}
-h1{font-size:1.4rem}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .6rem;border-bottom:1px solid #d0d7de}
-td:nth-child(2),td:nth-child(5){font-variant-numeric:tabular-nums}tr.stderr td{color:#b42318}.marker{font-weight:600}
-.muted{color:#57606a}a{color:#0969da}
-@media (prefers-color-scheme: dark){body{background:#0d1117;color:#e6edf3}th,td{border-color:#30363d}tr.stderr td{color:#ff7b72}.muted{color:#8b949e}a{color:#58a6ff}}
-</style></head><body>
-<h1>Log files</h1>
-${table}
-<p class="muted">Index was last updated <time datetime="${new Date(now).toISOString()}">${new Date(now).toISOString()}</time> · Berth</p>
-</body></html>
-`;
+  const stamp = new Date(now).toISOString();
+  return renderPage({
+    title: 'Logs',
+    head: '<meta name="robots" content="noindex">',
+    body: `<h1>Log files</h1>\n${table}`,
+    footer: `Index was last updated <time datetime="${stamp}">${stamp}</time> · Berth`,
+    widthRem: 70,
+    css: 'td:nth-child(2),td:nth-child(5){font-variant-numeric:tabular-nums}tr.stderr td{color:#b42318}.marker{font-weight:600}\n@media (prefers-color-scheme: dark){tr.stderr td{color:#ff7b72}}',
+  });
 }
 
 export interface IndexUpdaterOptions {

@@ -4,6 +4,7 @@
  */
 import os from 'node:os';
 import { IISNODE_COMPAT_VERSION } from '../version.js';
+import { renderPage } from '../shared/page.js';
 
 /** Berth's own pages live under this path on every app's host. */
 export const BERTH_PATH_PREFIX = '/__berth/';
@@ -65,16 +66,11 @@ export function debugHeaderValue(facts: DebugFacts): string {
 
 /** The page the header points to. Static: the facts travel in the URL fragment, which never reaches a server. */
 export function renderDebugPage(): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>iisnode-debug · Berth</title>
-<style>
-body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:50rem;padding:0 1rem;color:#1b1f24}
-table{border-collapse:collapse;width:100%;margin-bottom:1.5rem}th,td{text-align:left;padding:.3rem .6rem;border-bottom:1px solid #d0d7de}
-th{width:45%;font-weight:600}code{background:#f4f5f7;padding:0 .25rem}
-@media (prefers-color-scheme: dark){body{background:#0d1117;color:#e6edf3}th,td{border-color:#30363d}code{background:#161b22}}
-</style></head><body>
-<h1>HTTP response diagnostics</h1>
+  return renderPage({
+    title: 'iisnode-debug',
+    widthRem: 50,
+    css: 'table{margin-bottom:1.5rem}th{width:45%;font-weight:600}',
+    body: `<h1>HTTP response diagnostics</h1>
 <p>Berth added an <code>iisnode-debug</code> header to a response because <code>debugHeaderEnabled</code> is true.
 This page reads the facts from the address's fragment (after <code>#</code>).</p>
 <div id="facts"><noscript><p>Turn on JavaScript to see the facts as a table; they are also readable in the
@@ -102,7 +98,6 @@ for (const [section, rows] of Object.entries(labels)) {
   }
   root.append(table);
 }
-</script>
-</body></html>
-`;
+</script>`,
+  });
 }

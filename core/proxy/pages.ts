@@ -1,14 +1,6 @@
 /** The HTML pages Berth itself answers with. Everything from outside is escaped. */
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/**
- * Escapes text for HTML. Control characters other than tab, newline and carriage return are shown as `[xHH]`, as
- * iisnode's error page did, so binary garbage in stderr cannot break the page.
- */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']|[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, (c) => ESCAPES[c] ?? `[x${c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}]`);
-}
+import { escapeHtml, renderPage } from '../shared/page.js';
 
 export const REASONS: Record<number, string> = {
   400: 'Bad Request',
@@ -21,22 +13,6 @@ export const REASONS: Record<number, string> = {
   503: 'Service Unavailable',
   504: 'Gateway Timeout',
 };
-
-function layout(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} · Berth</title>
-<style>
-body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#1b1f24;background:#fff}
-h1{font-size:1.4rem}pre{background:#f4f5f7;padding:1rem;overflow:auto;white-space:pre-wrap;border-radius:6px}
-code{background:#f4f5f7;padding:0 .25rem;border-radius:3px}.muted{color:#57606a}a{color:#0969da}
-@media (prefers-color-scheme: dark){body{background:#0d1117;color:#e6edf3}pre,code{background:#161b22}.muted{color:#8b949e}a{color:#58a6ff}}
-</style></head><body>
-${body}
-<p class="muted">Berth</p>
-</body></html>
-`;
-}
 
 export interface ErrorPage {
   status: number;
@@ -72,7 +48,7 @@ export function renderErrorPage(page: ErrorPage, details: boolean): string {
       '<p class="muted">These details are shown because devErrorsEnabled is true; callers on other computers get a plain error unless devErrorsForRemote is set. ' +
       'Set <code>devErrorsEnabled: false</code> in berth.yml to hide them.</p>\n';
   }
-  return layout(`${page.status} ${reason}`, body);
+  return renderPage({ title: `${page.status} ${reason}`, body });
 }
 
 export interface HostedApp {
@@ -87,7 +63,7 @@ export function renderUnknownHostPage(host: string | undefined, apps: readonly H
     ? `<ul>\n${apps.map((a) => `<li><a href="${escapeHtml(a.url)}">${escapeHtml(a.url)}</a> — ${escapeHtml(a.name)} (${escapeHtml(a.state)})</li>`).join('\n')}\n</ul>`
     : '<p>No apps are hosted yet. Start one with <code>berth serve &lt;folder&gt;</code> or drop a folder on Berth\'s window.</p>';
   const heading = host ? `No app answers on ${escapeHtml(host)}` : 'No app was named in this request';
-  return layout('404 Not Found', `<h1>${heading}</h1>\n<p>Berth hosts these apps:</p>\n${list}\n`);
+  return renderPage({ title: '404 Not Found', body: `<h1>${heading}</h1>\n<p>Berth hosts these apps:</p>\n${list}\n` });
 }
 
 /** A complete HTTP/1.1 response with an HTML body, as bytes ready to write. */

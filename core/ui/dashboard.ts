@@ -12,19 +12,14 @@ import { readdir, readFile } from 'node:fs/promises';
 import type http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { extensionOf, ownFileType } from '../shared/mime.js';
 
 /** dist/renderer, next to this module's dist/core/ui. */
 export const DASHBOARD_DIR = fileURLToPath(new URL('../../renderer/', import.meta.url));
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-};
+
+/** What a renderer build is made of: other files in the build folder (notes, source maps) are not served. Types: the one table. */
+const SERVED = new Set(['.html', '.js', '.css', '.svg', '.png', '.ico', '.woff2']);
 
 /** The dashboard's policy: this origin's files, and the control API's WebSocket on loopback. */
 export const DASHBOARD_CSP = [
@@ -58,8 +53,9 @@ export class Dashboard {
       for (const entry of await readdir(folder, { withFileTypes: true })) {
         const full = path.join(folder, entry.name);
         if (entry.isDirectory()) await walk(full, `${prefix}${entry.name}/`);
-        else if (TYPES[path.extname(entry.name).toLowerCase()]) {
-          assets.set(`${prefix}${entry.name}`, { type: TYPES[path.extname(entry.name).toLowerCase()]!, body: await readFile(full), immutable: prefix.startsWith('/assets/') });
+        else {
+          const type = SERVED.has(extensionOf(entry.name)) ? ownFileType(entry.name) : undefined;
+          if (type) assets.set(`${prefix}${entry.name}`, { type, body: await readFile(full), immutable: prefix.startsWith('/assets/') });
         }
       }
     }

@@ -6,7 +6,8 @@ import type { ConfigIssue } from '../../core/config/load.js';
 import { SETTINGS, SETTING_NAMES, type SettingDef } from '../../core/config/schema.js';
 import { COMPAT_TABLE_END, COMPAT_TABLE_START, renderBerthKeys, renderCompatTable, withCompatTable } from '../../core/iis/compat-table.js';
 import { configErrorPage, customResponsePage } from '../../core/iis/pages.js';
-import { contentTypeFor, DEFAULT_MIME_TYPES, mimeMapWith } from '../../core/iis/mime.js';
+import { contentTypeFor, mimeMapWith } from '../../core/iis/mime.js';
+import { MIME_TYPES } from '../../core/shared/mime.js';
 import { REPO } from '../helpers/paths.js';
 
 const issue: ConfigIssue = {
@@ -70,7 +71,7 @@ describe('MIME types', () => {
     assert.equal(contentTypeFor('a.md', map), 'text/markdown');
     assert.equal(contentTypeFor('a.css', map), undefined);
     assert.equal(mimeMapWith([{ op: 'clear', at: { file: '', line: 0, column: 0 } }]).size, 0);
-    assert.ok(Object.keys(DEFAULT_MIME_TYPES).every((k) => k.startsWith('.') && k === k.toLowerCase()));
+    assert.ok(Object.keys(MIME_TYPES).every((k) => k.startsWith('.') && k === k.toLowerCase()));
   });
 });
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseResponseHead } from '../../core/proxy/http-parse.js';
-import { escapeHtml, htmlResponse, REASONS, renderErrorPage, renderUnknownHostPage } from '../../core/proxy/pages.js';
+import { htmlResponse, REASONS, renderErrorPage, renderUnknownHostPage } from '../../core/proxy/pages.js';
+import { escapeHtml } from '../../core/shared/page.js';
 
 describe('escapeHtml', () => {
   test('escapes & < > " \'', () => {
