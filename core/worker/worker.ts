@@ -9,6 +9,7 @@ import { UpstreamPool } from '../proxy/upstream-pool.js';
 import { sendConnection, type HandoffOutcome } from '../proxy/handoff.js';
 import { pipeWorkerOutput, type AppLogCapture } from '../logs/capture.js';
 import { outsideAsar } from './asar.js';
+import type { WorkerState } from '../shared/types.js';
 
 /** The bootstrap every worker preloads (compiled from bootstrap.cts). */
 export const BOOTSTRAP_PATH = outsideAsar(fileURLToPath(new URL('./bootstrap.cjs', import.meta.url)));
@@ -34,7 +35,6 @@ const STDIO_DRAIN_MS = 500;
  */
 export const KILL_DEADLINE_MS = 10_000;
 
-import type { WorkerState } from '../shared/types.js';
 export type { WorkerState } from '../shared/types.js';
 
 export interface WorkerSpec {
