@@ -10,6 +10,9 @@
  */
 import type { LogLine, LogStream } from '../shared/types.js';
 
+/** The engine's name for a tail line (the same type as the protocol's LogLine). */
+export type { LogLine as TailLine } from '../shared/types.js';
+
 export interface TailBatch {
   lines: LogLine[];
   /** Lines this subscriber missed since its last batch because it fell too far behind. */
