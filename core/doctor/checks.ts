@@ -8,7 +8,7 @@ import { access, constants, mkdir, rm, stat, writeFile } from 'node:fs/promises'
 import { lookup } from 'node:dns/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { ControlClient } from '../control/client.js';
+import { connectControl, type NodeControlClient } from '../control/client.js';
 import { findEngine } from '../control/discovery.js';
 import { readToken } from '../control/token.js';
 import { isPortFree, parsePortRange } from '../debug/ports.js';
@@ -105,9 +105,9 @@ export async function checkEngine(home: string): Promise<{ result: CheckResult; 
   }
   const token = await readToken(home);
   if (!token) return { result: { ...base, status: 'problem', detail: `An engine runs (pid ${lookup.discovery.pid}) but its token file is missing.`, fix: 'Restart the engine: it writes a new token.' } };
-  let client: ControlClient | undefined;
+  let client: NodeControlClient | undefined;
   try {
-    client = await ControlClient.connect({ url: lookup.discovery.url, token });
+    client = await connectControl({ url: lookup.discovery.url, token });
     const info = await client.call('engine.info');
     const apps: EngineFacts['apps'] = [];
     for (const summary of await client.call('apps.list')) {
