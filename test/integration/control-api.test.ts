@@ -51,6 +51,8 @@ async function recyclesEnded(app: string): Promise<void> {
       if (!('app' in e) || e.app !== app) continue;
       if (e.type === 'recycle-started') running++;
       else if (e.type === 'recycle-succeeded' || e.type === 'recycle-failed') running--;
+      // A stop during a recycle ends it without a recycle-succeeded/failed (the app is stopped, not upgraded).
+      else if (e.type === 'app-state' && e.state === 'stopped') running = 0;
     }
     return running <= 0;
   }, 30_000);
