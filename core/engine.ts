@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { App, type AppOptions, type AppProblem, type DebugMode, type DebugSession } from './app/app.js';
 import { fastLaneWorker } from './app/lane.js';
-import { hostFor } from './app/naming.js';
+import { hostFor } from './util/host-names.js';
 import type { EngineEvent } from './events.js';
 import { isIisSite } from './iis/index.js';
 import type { TailBatch, TailLine } from './logs/tail.js';

@@ -1,5 +1,5 @@
 /** Which app a request's Host header names. Pure, so it is unit-tested without sockets. */
-import { hostOfHeader } from './app/naming.js';
+import { hostOfHeader } from './util/host-names.js';
 
 export interface Routable {
   host: string;

@@ -6,7 +6,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { App, AppProblem } from '../app/app.js';
-import { toDnsLabel, uniqueLabel } from '../app/naming.js';
+import { toDnsLabel, uniqueLabel } from '../util/host-names.js';
 import type { SettingName } from '../config/schema.js';
 import type { EngineEvent } from '../events.js';
 import type { Platform } from '../platform/platform.js';

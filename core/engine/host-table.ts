@@ -4,7 +4,7 @@
  * directly: requests reach them through their site.
  */
 import type { App } from '../app/app.js';
-import { hostFor } from '../app/naming.js';
+import { hostFor } from '../util/host-names.js';
 import type { SiteHost } from '../app/site-host.js';
 import type { ProxyApp } from '../proxy/front-server.js';
 import type { HostedApp } from '../proxy/pages.js';

@@ -4,7 +4,7 @@
  * as iisnode did, or when the site loads for handlers it declares.
  */
 import type { App, AppOptions } from '../app/app.js';
-import { hostFor, toDnsLabel, uniqueLabel } from '../app/naming.js';
+import { hostFor, toDnsLabel, uniqueLabel } from '../util/host-names.js';
 import { SiteHost } from '../app/site-host.js';
 import { loadConfig } from '../config/load.js';
 import type { EngineEvent } from '../events.js';

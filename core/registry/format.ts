@@ -17,7 +17,7 @@
  */
 import path from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, stringify, type Node as YamlNode } from 'yaml';
-import { toDnsLabel } from '../app/naming.js';
+import { toDnsLabel } from '../util/host-names.js';
 import { SETTING_BY_KEY, SETTINGS, type SettingDef, type SettingName } from '../config/schema.js';
 import { closest, coerce } from '../config/values.js';
 

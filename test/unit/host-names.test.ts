@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { hostFor, hostOfHeader, toDnsLabel, uniqueLabel } from '../../core/app/naming.js';
+import { hostFor, hostOfHeader, toDnsLabel, uniqueLabel } from '../../core/util/host-names.js';
 
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
