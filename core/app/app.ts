@@ -4,7 +4,8 @@
  * App keeps the orchestration only: the lifecycle state machine (stopped → starting → running, errored, stopping)
  * and the graceful upgrade (the generation switch and the drain of the old generation). The mechanics are modules
  * wired in with callbacks, none of which holds a reference back to App: `WorkerSpawner` (the workers of a
- * generation), `judgeHealth` (which workers to replace), `CrashRecovery` (restart or give up), `AppFileWatch`
+ * generation), `startCandidate` (an upgrade's new generation, started and listening), `judgeHealth` (which workers
+ * to replace), `CrashRecovery` (a crash's verdict: restart or give up), `AppFileWatch`
  * (files that recycle it), `OwnedUrls` (the URLs Berth answers on its host), `AppDebugger` (the debug session), and
  * `dispatch` (which worker takes a request, sticky sessions included).
  */
@@ -17,18 +18,18 @@ import type { Dispatch, ExchangeFacts, LocalResponse, ProxyApp, Unavailable } fr
 import type { RequestHead } from '../proxy/http-parse.js';
 import { parseServerVarList, type ClientInfo, type ForwardingOptions } from '../proxy/forwarding.js';
 import type { AppState } from '../shared/types.js';
-import type { Worker, WorkerExit, WrittenFile } from '../worker/worker.js';
+import type { WorkerExit, WrittenFile } from '../worker/worker.js';
 import { ControlPipe } from './control-pipe.js';
 import { CrashRecovery, workerExitEvent } from './crashes.js';
 import { AppDebugger, type DebugMode, type DebugSession } from './debug-session.js';
 import { debugHeaderFor, dispatch } from './dispatch.js';
 import { entryRoot, type DetectedEntry } from './entry.js';
 import { AppFileWatch } from './file-watch.js';
-import type { Generation } from './generation.js';
+import type { AppWorker, Generation } from './generation.js';
 import { judgeHealth, type Replacement } from './health.js';
 import { OwnedUrls } from './owned-urls.js';
-import { crashLoopAdvice, listenedElsewhereProblem } from './startup-hints.js';
-import { retireWorker, startBudgetMs, startFailure, WorkerSpawner, type DebugPort } from './spawner.js';
+import { retireWorker, WorkerSpawner } from './spawner.js';
+import { startCandidate } from './upgrade.js';
 import { isVersion, readAppVersion, type AppOptions, type AppProblem } from './version.js';
 
 export type { AppOptions, AppProblem } from './version.js';
@@ -149,7 +150,7 @@ export class App implements ProxyApp {
     return this.settings.debugHeaderEnabled;
   }
 
-  debugHeader(worker: Worker, facts: ExchangeFacts): string | undefined {
+  debugHeader(worker: AppWorker, facts: ExchangeFacts): string | undefined {
     return debugHeaderFor(worker, facts, this.settings, this.generation);
   }
 
@@ -169,12 +170,12 @@ export class App implements ProxyApp {
     );
   }
 
-  describeWorkerExit(worker: Worker): Record<string, string | number | undefined> {
+  describeWorkerExit(worker: AppWorker): Record<string, string | number | undefined> {
     const exit = worker.exitInfo;
     return { pid: worker.pid, 'exit code': exit?.code ?? undefined, signal: exit?.signal ?? undefined, 'ran for (ms)': exit?.uptimeMs };
   }
 
-  workers(): Worker[] {
+  workers(): AppWorker[] {
     return this.generation?.workers() ?? [];
   }
 
@@ -289,41 +290,23 @@ export class App implements ProxyApp {
     if (this.state === 'starting' && generation === this.generation && generation.slots.every((w) => w?.state === 'ready')) this.setState('running');
   }
 
-  /** A worker exited: expected, or a crash that restart-policy.ts decides on (restart after a delay, or errored). */
-  private workerExited(generation: Generation, slot: number, worker: Worker, info: WorkerExit): void {
+  /** A worker exited: expected, or a crash that CrashRecovery judges (restart after a delay, or errored). */
+  private workerExited(generation: Generation, slot: number, worker: AppWorker, info: WorkerExit): void {
     if (generation.slots[slot] === worker) generation.slots[slot] = undefined;
     const event = workerExitEvent(this.name, generation, slot, worker, info);
-    if (info.expected || this.state === 'stopping' || this.state === 'stopped' || generation !== this.generation) {
+    if (info.expected || this.stopped() || generation !== this.generation) {
       this.emit(event);
       return;
     }
-    this.crashes.lastStderr = worker.failureText();
-    if (info.spawnError) {
+    const verdict = this.crashes.judge(worker, info, this.settings.redirectListen);
+    if ('problem' in verdict) {
       this.emit(event);
-      this.setProblem({ title: 'The worker process could not be started.', detail: info.spawnError });
+      this.setProblem(verdict.problem);
       void this.spawner.stop(generation, 0);
       return;
     }
-    if (info.listenedElsewhere) {
-      // The same code listens in the same wrong place every time: no restarts, the fix at once.
-      this.emit(event);
-      this.setProblem({ ...listenedElsewhereProblem(info.listenedElsewhere, this.settings.redirectListen), stderr: this.crashes.lastStderr });
-      void this.spawner.stop(generation, 0);
-      return;
-    }
-    const decision = this.crashes.crashed(info.uptimeMs);
-    if (decision.action === 'errored') {
-      this.emit(event);
-      this.setProblem({
-        title: `The app crashed ${decision.crashes} times within a minute of starting, so Berth stopped restarting it.`,
-        detail: crashLoopAdvice(this.crashes.lastStderr, info),
-        stderr: this.crashes.lastStderr,
-      });
-      void this.spawner.stop(generation, 0);
-      return;
-    }
-    this.emit({ ...event, restartInMs: decision.delayMs });
-    this.crashes.restartLater(decision.delayMs, () => {
+    this.emit({ ...event, restartInMs: verdict.restartInMs });
+    this.crashes.restartLater(verdict.restartInMs, () => {
       if (this.generation === generation && this.serving) void this.spawner.spawn(generation, slot);
     });
   }
@@ -346,7 +329,7 @@ export class App implements ProxyApp {
    * Says why a worker is replaced (the event names its slot, which Engine.countRestart counts), then starts the
    * replacement in the slot, then retires the old worker gracefully (killed after gracefulShutdownTimeout).
    */
-  private replaceWorker(generation: Generation, slot: number, worker: Worker, why: Replacement): void {
+  private replaceWorker(generation: Generation, slot: number, worker: AppWorker, why: Replacement): void {
     const pid = worker.pid ?? 0;
     this.emit(
       why.reason === 'unresponsive'
@@ -407,32 +390,15 @@ export class App implements ProxyApp {
     const startedAt = Date.now();
     const old = this.generation;
     this.emit({ type: 'recycle-started', app: this.name, reason, generation: old?.id ?? 0 });
-    const version = await readAppVersion(this.folder, this.options, this.context.env, (w) => this.warn(w));
-    if (!isVersion(version)) return this.upgradeFailed(reason, version, old);
-    let debug: DebugPort | undefined;
-    try {
-      debug = await this.debugger.portForUpgrade(version);
-    } catch (error) {
-      return this.upgradeFailed(reason, { title: (error as Error).message, detail: 'The app keeps running without the debugger.' }, old);
-    }
-    if (this.stopped()) return this.upgradeStopped(reason); // a stop came while the files were read: start nothing
-    const next = this.spawner.newGeneration(version, debug);
-    const budgetMs = startBudgetMs(version.config.settings);
-    await this.spawner.spawnAll(next);
-    // Taken now: a worker that exits leaves its slot, but its exit code and stderr are the report.
-    const starting = next.workers();
-    // A worker started with a break on the first line listens only once the developer continues: switch now, and
-    // requests wait for it (within the connection retry budget), as in iisnode.
-    const results = await Promise.allSettled(starting.map((w) => (debug?.brk ? Promise.resolve() : w.whenReady(budgetMs))));
-    const failed = starting.filter((_, i) => results[i]!.status === 'rejected');
-    if (failed.length || this.stopped()) {
-      const timedOut = failed.some((w) => w.state !== 'exited');
-      await this.spawner.stop(next, 0);
-      if (this.stopped()) return this.upgradeStopped(reason);
-      const failure = startFailure(failed, timedOut, budgetMs);
-      const detail = 'The previous version keeps serving. Fix the problem; the next change tries again.';
-      return this.upgradeFailed(reason, { title: failure.title, detail, stderr: failure.stderr }, old);
-    }
+    const candidate = await startCandidate({
+      spawner: this.spawner,
+      readVersion: () => readAppVersion(this.folder, this.options, this.context.env, (w) => this.warn(w)),
+      debugPort: (version) => this.debugger.portForUpgrade(version),
+      stopped: () => this.stopped(),
+    });
+    if ('stopped' in candidate) return this.upgradeStopped(reason);
+    if ('problem' in candidate) return this.upgradeFailed(reason, candidate.problem, old);
+    const { ready: next, version, debug } = candidate;
     // The switch: from here on every new request goes to the new generation.
     this.generation = next;
     this.config = version.config;

@@ -11,8 +11,8 @@ import { fetchAttachInfo, type AttachInfo } from '../debug/attach.js';
 import { parsePortRange, PortAllocator } from '../debug/ports.js';
 import type { EngineEvent } from '../events.js';
 import type { DebugMode } from '../shared/types.js';
-import type { Worker, WrittenFile } from '../worker/worker.js';
-import type { AppVersion, Generation } from './generation.js';
+import type { WrittenFile } from '../worker/worker.js';
+import type { AppVersion, AppWorker, Generation } from './generation.js';
 import { startBudgetMs, type DebugPort } from './spawner.js';
 
 /** The cookie that sends a browser's requests to the debug worker in "debug only my requests" mode. */
@@ -49,7 +49,7 @@ export interface DebugHost {
   /** The generation that serves now. */
   serving(): Generation | undefined;
   /** The serving generation's workers. */
-  workers(): Worker[];
+  workers(): AppWorker[];
   /** A graceful recycle of the app (it asks `portForUpgrade` and `upgraded`). */
   recycle(reason: string): Promise<void>;
   /** Why the last recycle failed, if it did. */
@@ -226,7 +226,7 @@ export class AppDebugger {
     this.host.emit({ type: 'debug-stopped', app: this.host.app });
   }
 
-  private workerByPid(pid: number | undefined): Worker {
+  private workerByPid(pid: number | undefined): AppWorker {
     const workers = [...this.host.workers(), ...(this.cookieGeneration?.workers() ?? [])];
     const worker = pid === undefined ? workers.find((w) => w.state === 'ready') : workers.find((w) => w.pid === pid);
     const { app } = this.host;

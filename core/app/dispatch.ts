@@ -5,9 +5,8 @@
 import type { Settings } from '../config/schema.js';
 import { debugHeaderValue } from '../proxy/debug-header.js';
 import type { Dispatch, ExchangeFacts, Unavailable } from '../proxy/front-server.js';
-import type { Worker } from '../worker/worker.js';
 import { DEBUG_COOKIE } from './debug-session.js';
-import type { Balancing, Generation } from './generation.js';
+import type { AppWorker, Balancing, Generation } from './generation.js';
 import { hasCookie, stickyCookieFor, stickySlot } from './sticky.js';
 import type { AppProblem } from './version.js';
 
@@ -74,7 +73,7 @@ export function dispatch(facts: DispatchFacts, cookieHeader: string | undefined)
 }
 
 /** The iisnode-debug header for a response from `worker`, or undefined when debugHeaderEnabled is off. */
-export function debugHeaderFor(worker: Worker, facts: ExchangeFacts, settings: Settings, serving: Generation | undefined): string | undefined {
+export function debugHeaderFor(worker: AppWorker, facts: ExchangeFacts, settings: Settings, serving: Generation | undefined): string | undefined {
   if (!settings.debugHeaderEnabled) return undefined;
   const metrics = worker.metrics;
   return debugHeaderValue({

@@ -1,7 +1,11 @@
 import type { LoadedConfig } from '../config/load.js';
+import type { AppLogCapture } from '../logs/capture.js';
+import type { UpstreamPool } from '../proxy/upstream-pool.js';
 import type { Worker } from '../worker/worker.js';
 import type { DetectedEntry } from './entry.js';
-import type { AppLogCapture } from '../logs/capture.js';
+
+/** A worker as the app layer runs it: with the proxy's pool of idle connections to it (made by spawner.ts). */
+export type AppWorker = Worker<UpstreamPool>;
 
 /** One version of an app: the configuration and entry its workers were started with. */
 export interface AppVersion {
@@ -12,7 +16,7 @@ export interface AppVersion {
 export type Balancing = 'roundRobin' | 'leastBusy';
 
 /** The balancer's answer: a worker, or why there is none. */
-export type Choice = { worker: Worker; slot: number } | { none: 'full' | 'no-workers' };
+export type Choice = { worker: AppWorker; slot: number } | { none: 'full' | 'no-workers' };
 
 /**
  * The workers of one version of an app, one per slot. Upgrades start a new generation and drain the old one;
@@ -20,7 +24,7 @@ export type Choice = { worker: Worker; slot: number } | { none: 'full' | 'no-wor
  */
 export class Generation {
   /** Worker per slot; a slot is empty while its crashed worker waits to be replaced. */
-  readonly slots: (Worker | undefined)[];
+  readonly slots: (AppWorker | undefined)[];
   /** Where this generation's workers' output goes. */
   logs: AppLogCapture | undefined;
   /** Set for a debug generation: its worker runs with the inspector on this port. */
@@ -29,7 +33,7 @@ export class Generation {
    * Every worker it started that has not exited: the slots' workers plus replaced ones still retiring. Closing the
    * generation waits for all of them, since any of them writes to its logs.
    */
-  readonly running = new Set<Worker>();
+  readonly running = new Set<AppWorker>();
   /** Set once it is being closed (its workers stopped, then its logs closed): no worker starts in it any more. */
   closing: Promise<void> | undefined;
   /** The redirect of the app's listen() was already reported for this generation (spawner.ts). */
@@ -41,15 +45,15 @@ export class Generation {
     size: number,
     readonly version: AppVersion,
   ) {
-    this.slots = new Array<Worker | undefined>(size).fill(undefined);
+    this.slots = new Array<AppWorker | undefined>(size).fill(undefined);
   }
 
   get size(): number {
     return this.slots.length;
   }
 
-  workers(): Worker[] {
-    return this.slots.filter((w): w is Worker => w !== undefined);
+  workers(): AppWorker[] {
+    return this.slots.filter((w): w is AppWorker => w !== undefined);
   }
 
   /**
@@ -101,7 +105,7 @@ export class Generation {
    * requests together must stay under `cap`. `leastBusy` counts both; `roundRobin` shares the cursor with `choose`.
    * Undefined when no ready worker has room (the connection then takes the proxy lane, which waits or says why).
    */
-  chooseConnection(balancing: Balancing, cap: number): Worker | undefined {
+  chooseConnection(balancing: Balancing, cap: number): AppWorker | undefined {
     const n = this.slots.length;
     let best = -1;
     let bestLoad = Infinity;
@@ -133,6 +137,6 @@ export class Generation {
   }
 }
 
-function isLive(worker: Worker): boolean {
+function isLive(worker: AppWorker): boolean {
   return worker.state === 'ready' || worker.state === 'starting';
 }

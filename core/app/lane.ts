@@ -7,8 +7,7 @@
  */
 import type { Settings } from '../config/schema.js';
 import type { RequestHead } from '../proxy/http-parse.js';
-import type { Worker } from '../worker/worker.js';
-import type { Balancing, Generation } from './generation.js';
+import type { AppWorker, Balancing, Generation } from './generation.js';
 
 /**
  * The lowest per-worker cap the fast lane accepts: iisnode's default. A handed connection counts as one request for
@@ -60,7 +59,7 @@ export interface FastLaneApp {
  * request is not a keep-alive HTTP/1.1 one (one request gains nothing from the move), or no worker of the serving
  * generation is ready with room.
  */
-export function fastLaneWorker(head: RequestHead, app: FastLaneApp): Worker | undefined {
+export function fastLaneWorker(head: RequestHead, app: FastLaneApp): AppWorker | undefined {
   const generation = app.generation;
   if (app.state !== 'running' || !generation || head.minor !== 1 || head.close) return undefined;
   const settings = generation.version.config.settings;

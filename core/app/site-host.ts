@@ -25,7 +25,7 @@ import type { Dispatch, ExchangeFacts, LocalResponse, ProxyApp, Unavailable } fr
 import type { RequestHead } from '../proxy/http-parse.js';
 import { renderErrorPage } from '../proxy/pages.js';
 import type { Platform } from '../platform/platform.js';
-import type { Worker } from '../worker/worker.js';
+import type { ProxyWorker } from '../proxy/proxy-app.js';
 import type { App } from './app.js';
 
 export interface SiteHostOptions {
@@ -173,7 +173,7 @@ export class SiteHost implements ProxyApp {
     return { unavailable: true, status: 500, title: 'The site did not route this request.', advice: 'This is a bug in Berth.', app: this.name };
   }
 
-  debugHeader(_worker: Worker, _facts: ExchangeFacts): string | undefined {
+  debugHeader(_worker: ProxyWorker, _facts: ExchangeFacts): string | undefined {
     return undefined;
   }
 

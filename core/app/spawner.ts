@@ -1,19 +1,21 @@
 /**
  * Spawning the workers of a generation: a generation's log capture, each worker's command, environment and pipe,
- * and the events of its start. It knows nothing of the app's state: what a ready or exited worker means is told
+ * its pool of idle proxy connections and its output piped into the log files (the worker, the proxy and the logs
+ * meet here, not in one another's modules), and the events of its start. It knows nothing of the app's state: what a ready or exited worker means is told
  * back through callbacks.
  */
 import os from 'node:os';
 import type { Settings } from '../config/schema.js';
 import type { EngineEvent } from '../events.js';
-import { AppLogCapture } from '../logs/capture.js';
+import { AppLogCapture, pipeWorkerOutput } from '../logs/capture.js';
 import type { LogTail } from '../logs/tail.js';
 import { endpointId, workerEndpoint, type Platform } from '../platform/platform.js';
+import { UpstreamPool } from '../proxy/upstream-pool.js';
 import { freeLoopbackPort } from '../worker/free-port.js';
 import { workerCommand, workerEnvironment } from '../worker/launch.js';
 import { Worker, type WorkerExit } from '../worker/worker.js';
 import { entryRoot } from './entry.js';
-import { Generation, type AppVersion } from './generation.js';
+import { Generation, type AppVersion, type AppWorker } from './generation.js';
 import { PORT_PLACEHOLDER } from './start-command.js';
 
 export interface SpawnerOptions {
@@ -29,8 +31,8 @@ export interface SpawnerOptions {
   /** IISNODE_CONTROL_PIPE's endpoint (for recycleSignalEnabled). */
   controlPipe(): Promise<string>;
   /** Called after the worker-ready event. */
-  onReady(generation: Generation, slot: number, worker: Worker): void;
-  onExit(generation: Generation, slot: number, worker: Worker, info: WorkerExit): void;
+  onReady(generation: Generation, slot: number, worker: AppWorker): void;
+  onExit(generation: Generation, slot: number, worker: AppWorker, info: WorkerExit): void;
 }
 
 /** The inspector of a debug generation's worker. */
@@ -72,7 +74,7 @@ export class WorkerSpawner {
    * files stay open until then, and on Windows an open file blocks moving or deleting the app folder). Later calls
    * get the first call's promise.
    */
-  close(generation: Generation, stopWorker: (worker: Worker) => Promise<unknown>): Promise<void> {
+  close(generation: Generation, stopWorker: (worker: AppWorker) => Promise<unknown>): Promise<void> {
     generation.closing ??= (async () => {
       await Promise.all([...generation.running].map(stopWorker));
       await generation.logs?.close();
@@ -120,6 +122,7 @@ export class WorkerSpawner {
     const workerEnv = workerEnvironment(extraEnv ? { ...env, ...extraEnv } : env, settings, endpoint, platform);
     if (settings.recycleSignalEnabled) workerEnv.IISNODE_CONTROL_PIPE = await this.options.controlPipe();
     const debug = generation.debug;
+    const logs = generation.logs;
     if (generation.closing) return; // stopped while this spawn waited: a worker started now would be left behind
     const worker = new Worker({
       command: workerCommand(settings.nodeProcessCommandLine, platform),
@@ -131,8 +134,9 @@ export class WorkerSpawner {
       generation: generation.id,
       index: slot,
       platform,
-      pool: { maxSize: settings.maxNamedPipeConnectionPoolSize, maxAgeMs: settings.maxNamedPipePooledConnectionAge },
-      ...(generation.logs ? { logs: generation.logs } : {}),
+      // Where the proxy and the worker meet: the proxy's pool of idle connections to this worker, and the log files.
+      pool: new UpstreamPool(settings.maxNamedPipeConnectionPoolSize, settings.maxNamedPipePooledConnectionAge),
+      ...(logs ? { capture: (child) => void pipeWorkerOutput(child, logs.createWorkerCapture(child.pid)) } : {}),
       nodeFlags: [...(debug ? [`--inspect${debug.brk ? '-brk' : ''}=127.0.0.1:${debug.port}`] : []), ...(start?.nodeFlags ?? [])],
     });
     generation.slots[slot] = worker;

@@ -4,11 +4,10 @@
  * safe request once when a pooled connection turns out stale, and becomes a byte tunnel after a 101. Every end of
  * an exchange goes through `end`, which settles the worker connection, the worker's count and the client at once.
  */
-import type { Worker } from '../worker/worker.js';
 import { badResponsePage, clientErrorResponse, failureResponse, requestTimeoutPage, workerGonePage } from './failure-pages.js';
 import { needsRewrite, rewriteRequestHead } from './forwarding.js';
 import { ChunkedScanner, HttpParseError, type RequestHead } from './http-parse.js';
-import type { ProxyApp, RequestTotals, Unavailable } from './proxy-app.js';
+import type { ProxyApp, ProxyWorker, RequestTotals, Unavailable } from './proxy-app.js';
 import { Framing, HeadKind, rebuildHead, type ResponseFraming } from './response-framing.js';
 import { ClientEnding, type ExchangeClient } from './exchange-client.js';
 import type { UpstreamSocket, UpstreamUser } from './upstream-link.js';
@@ -53,7 +52,7 @@ const enum End {
 export class Exchange implements UpstreamUser, ConnectingExchange {
   phase = Phase.Connecting;
   upstream: UpstreamSocket | null = null;
-  worker: Worker | null = null;
+  worker: ProxyWorker | null = null;
   /** The response framing of the worker connection in use. */
   private framing: ResponseFraming | null = null;
   private bodyRemaining: number;

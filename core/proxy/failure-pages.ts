@@ -2,10 +2,8 @@
  * The error pages of an exchange that could not get an answer from the app: what went wrong, in words that name
  * the setting to change, and the worker's stderr tail for callers allowed to see details.
  */
-import { startupHint } from '../app/startup-hints.js';
-import type { Worker } from '../worker/worker.js';
 import { htmlResponse, renderErrorPage } from './pages.js';
-import type { ProxyApp, Unavailable } from './proxy-app.js';
+import type { ProxyApp, ProxyWorker, Unavailable } from './proxy-app.js';
 
 /** What callers who may not see details read on Berth's 5xx pages. */
 const PUBLIC_TITLES: Record<number, string> = {
@@ -31,7 +29,7 @@ export function clientErrorResponse(status: number, message: string): Buffer {
 }
 
 /** requestTimeout: the app has not started answering in time. */
-export function requestTimeoutPage(app: ProxyApp, worker: Worker | null): Unavailable {
+export function requestTimeoutPage(app: ProxyApp, worker: ProxyWorker | null): Unavailable {
   const seconds = (app.requestTimeoutMs / 1000).toFixed(1);
   return {
     unavailable: true,
@@ -44,7 +42,7 @@ export function requestTimeoutPage(app: ProxyApp, worker: Worker | null): Unavai
 }
 
 /** The worker is running but refused every connection attempt. */
-export function connectFailedPage(app: ProxyApp, worker: Worker, attempts: number, error: NodeJS.ErrnoException): Unavailable {
+export function connectFailedPage(app: ProxyApp, worker: ProxyWorker, attempts: number, error: NodeJS.ErrnoException): Unavailable {
   return {
     unavailable: true,
     status: 503,
@@ -56,7 +54,7 @@ export function connectFailedPage(app: ProxyApp, worker: Worker, attempts: numbe
 }
 
 /** The worker did not listen within the start-up budget (maxNamedPipeConnectionRetry × namedPipeConnectionRetryDelay). */
-export function startTimeoutPage(app: ProxyApp, worker: Worker, budgetMs: number): Unavailable {
+export function startTimeoutPage(app: ProxyApp, worker: ProxyWorker, budgetMs: number): Unavailable {
   const seconds = (budgetMs / 1000).toFixed(1);
   return {
     unavailable: true,
@@ -72,7 +70,7 @@ export function startTimeoutPage(app: ProxyApp, worker: Worker, budgetMs: number
 }
 
 /** The worker wrote something that is not a valid HTTP response. */
-export function badResponsePage(app: ProxyApp, worker: Worker | null, message: string): Unavailable {
+export function badResponsePage(app: ProxyApp, worker: ProxyWorker | null, message: string): Unavailable {
   return {
     unavailable: true,
     status: 502,
@@ -84,7 +82,7 @@ export function badResponsePage(app: ProxyApp, worker: Worker | null, message: s
 }
 
 /** The worker could not be spawned, exited, or closed the connection before answering. */
-export function workerGonePage(app: ProxyApp, worker: Worker): Unavailable {
+export function workerGonePage(app: ProxyApp, worker: ProxyWorker): Unavailable {
   const exit = worker.exitInfo;
   if (exit?.spawnError) {
     return { unavailable: true, status: 500, title: `The worker could not be started: ${exit.spawnError}`, advice: 'Check nodeProcessCommandLine.', app: app.name };
@@ -114,9 +112,9 @@ export function workerGonePage(app: ProxyApp, worker: Worker): Unavailable {
 }
 
 /** Says what is below, never "below" with nothing there, with the hint for a known start-up mistake. */
-function outputBelow(worker: Worker): string {
+function outputBelow(worker: ProxyWorker): string {
   const output = worker.failureText();
-  const hint = startupHint(output);
+  const hint = worker.failureHint();
   const said = output.trim() ? 'Its last output is below.' : 'It wrote nothing to stderr or stdout: run it by hand in its folder to see why.';
   return hint ? `${said} Hint: ${hint}` : said;
 }

@@ -4,11 +4,39 @@
  */
 import type net from 'node:net';
 import type { Readable } from 'node:stream';
+import type { WorkerState } from '../shared/types.js';
 import type { HandoffOutcome } from './handoff.js';
-import type { Worker } from '../worker/worker.js';
 import type { ClientInfo, ForwardingOptions } from './forwarding.js';
 import type { RequestHead } from './http-parse.js';
 import type { ErrorPage, HostedApp } from './pages.js';
+import type { UpstreamPool } from './upstream-pool.js';
+
+/**
+ * What the proxy needs from a worker process: where to connect, its pool of idle connections, its state and the
+ * output that explains its failure, and the count of requests it holds. `Worker` (core/worker/) satisfies it as it
+ * is, with the pool the app layer gives it; the proxy never imports the worker's module.
+ */
+export interface ProxyWorker {
+  readonly pid: number | undefined;
+  readonly state: WorkerState;
+  /** The private endpoint it listens on (its PORT). */
+  readonly endpoint: string;
+  readonly pool: UpstreamPool;
+  /** How it ended, once it has exited. */
+  readonly exitInfo: { spawnError?: string; beforeReady: boolean } | undefined;
+  /** Completed requests by status class, and latencies. */
+  readonly stats: { record(status: number, ms: number): void };
+  /** Resolves when it listens; rejects when it exits first or the time runs out. */
+  whenReady(timeoutMs: number): Promise<void>;
+  /** Resolves true when it has exited (now or within `timeoutMs`). */
+  whenExited(timeoutMs: number): Promise<boolean>;
+  /** The output that explains a failure (stderr, else stdout), and the fix for a known start-up mistake in it. */
+  failureText(): string;
+  failureHint(): string | undefined;
+  /** The proxy handed it a request (or WebSocket); `requestDone` follows exactly once. */
+  requestStarted(): void;
+  requestDone(): void;
+}
 
 /** Why an app cannot take a request right now. */
 export interface Unavailable extends ErrorPage {
@@ -19,7 +47,7 @@ export interface Unavailable extends ErrorPage {
 
 /** The worker chosen for a request, and response headers that choice implies (a sticky-session cookie). */
 export interface Dispatch {
-  worker: Worker;
+  worker: ProxyWorker;
   setCookie?: string;
 }
 
@@ -69,9 +97,9 @@ export interface ProxyApp {
   /** debugHeaderEnabled: checked first, so the facts are only gathered when the header is wanted. */
   readonly debugHeaderEnabled: boolean;
   /** The iisnode-debug header value for a response from `worker`. */
-  debugHeader(worker: Worker, facts: ExchangeFacts): string | undefined;
+  debugHeader(worker: ProxyWorker, facts: ExchangeFacts): string | undefined;
   /** Exit details of a worker, for error pages. */
-  describeWorkerExit(worker: Worker): Record<string, string | number | undefined>;
+  describeWorkerExit(worker: ProxyWorker): Record<string, string | number | undefined>;
 }
 
 /** Finds the app for a request by its Host header. */

@@ -4,16 +4,15 @@
  * says precisely why it could not connect. (Pooled connections are taken by the exchange itself.)
  */
 import net from 'node:net';
-import type { Worker } from '../worker/worker.js';
 import { endpointConnectOptions } from '../platform/platform.js';
 import { connectFailedPage, startTimeoutPage } from './failure-pages.js';
-import type { ProxyApp, Unavailable } from './proxy-app.js';
+import type { ProxyApp, ProxyWorker, Unavailable } from './proxy-app.js';
 import { wireUpstream, type UpstreamSocket } from './upstream-link.js';
 
 /** The exchange a connection is for. */
 export interface ConnectingExchange {
   readonly app: ProxyApp;
-  readonly worker: Worker | null;
+  readonly worker: ProxyWorker | null;
   readonly startedAt: number;
   /** Failed attempts so far (the iisnode-debug header reports them). */
   connectAttempts: number;
@@ -48,7 +47,7 @@ export function connectToWorker(exchange: ConnectingExchange): void {
   openSocket(exchange, worker);
 }
 
-function openSocket(exchange: ConnectingExchange, worker: Worker): void {
+function openSocket(exchange: ConnectingExchange, worker: ProxyWorker): void {
   if (exchange.ended) return;
   const socket = net.connect(endpointConnectOptions(worker.endpoint));
   const onError = (error: NodeJS.ErrnoException) => {
@@ -64,7 +63,7 @@ function openSocket(exchange: ConnectingExchange, worker: Worker): void {
   });
 }
 
-function connectFailed(exchange: ConnectingExchange, worker: Worker, error: NodeJS.ErrnoException): void {
+function connectFailed(exchange: ConnectingExchange, worker: ProxyWorker, error: NodeJS.ErrnoException): void {
   if (exchange.ended) return;
   exchange.connectAttempts++;
   if (worker.state === 'exited') {

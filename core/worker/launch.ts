@@ -51,3 +51,11 @@ export function workerEnvironment(base: NodeJS.ProcessEnv, settings: Settings, e
   }
   return env;
 }
+
+/** Why a worker could not be spawned, with the fix when it is a known one (node not found, not executable). */
+export function describeSpawnError(error: unknown, program: string): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return `"${program}" was not found. Install Node.js, or set nodeProcessCommandLine to the full path of node.`;
+  if (code === 'EACCES') return `"${program}" cannot be executed (permission denied).`;
+  return `"${program}" could not be started: ${(error as Error).message}`;
+}

@@ -1,24 +1,22 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { rm } from 'node:fs/promises';
+import type net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { endpointIsFile, endpointIsPort, treeKillPlan, workerSpawnOptions, type Platform } from '../platform/platform.js';
-import { TailBuffer } from '../util/tail-buffer.js';
-import { RequestStats } from './request-stats.js';
-import { UpstreamPool } from '../proxy/upstream-pool.js';
-import { sendConnection, type HandoffOutcome } from '../proxy/handoff.js';
-import { pipeWorkerOutput, type AppLogCapture } from '../logs/capture.js';
-import { outsideAsar } from './asar.js';
+import { endpointIsFile, endpointIsPort, workerSpawnOptions, type Platform } from '../platform/platform.js';
 import type { WorkerState } from '../shared/types.js';
+import { outsideAsar } from './asar.js';
+import { readBootstrapMessage, type WorkerMetrics } from './bootstrap-messages.js';
+import { sendConnection, type HandoffOutcome } from './handoff.js';
+import { describeSpawnError } from './launch.js';
+import { RequestStats } from './request-stats.js';
+import { BootstrapRequests, type WrittenFile } from './requests.js';
+import { WorkerOutput } from './output.js';
+import { killTree } from './tree-kill.js';
+import { firstEvent } from '../util/first-event.js';
 
 /** The bootstrap every worker preloads (compiled from bootstrap.cts). */
 export const BOOTSTRAP_PATH = outsideAsar(fileURLToPath(new URL('./bootstrap.cjs', import.meta.url)));
-
-/** iisnode showed "the last 64k" of stderr; Berth keeps that much in memory per worker. */
-export const STDERR_TAIL_BYTES = 64 * 1024;
-
-/** Stdout kept per worker, for failures of apps whose logger writes errors to stdout (pino, Fastify). */
-export const STDOUT_TAIL_BYTES = 16 * 1024;
 
 /**
  * How long a starting worker that listened somewhere else may take to listen on PORT too (a metrics server can come
@@ -36,8 +34,22 @@ const STDIO_DRAIN_MS = 500;
 export const KILL_DEADLINE_MS = 10_000;
 
 export type { WorkerState } from '../shared/types.js';
+export type { WrittenFile } from './requests.js';
+export type { WorkerMetrics } from './bootstrap-messages.js';
+export type { HandoffOutcome } from './handoff.js';
 
-export interface WorkerSpec {
+/**
+ * The worker's pool of idle connections, as far as the worker itself uses it: the proxy's `UpstreamPool`, made by
+ * the app layer (core/app/spawner.ts), which is the only place the proxy and the worker meet.
+ */
+export interface WorkerPool {
+  /** The app's server reported its keepAliveTimeout. */
+  setWorkerKeepAlive(ms: number): void;
+  /** The worker is going away: close every idle connection. */
+  destroyAll(): void;
+}
+
+export interface WorkerSpec<P extends WorkerPool = WorkerPool> {
   /** Program and leading arguments, from nodeProcessCommandLine. */
   command: readonly string[];
   entry: string;
@@ -50,21 +62,19 @@ export interface WorkerSpec {
   generation: number;
   index: number;
   platform: Platform;
-  pool: { maxSize: number; maxAgeMs: number };
-  /** Where the worker's output goes: log files (when logging is on) and the app's live tail. */
-  logs?: AppLogCapture;
+  /** Its idle connections (the proxy's), closed when it retires, stops or exits. */
+  pool: P;
+  /**
+   * Called once the process is spawned, before anything reads its output: the app layer pipes it into the log files
+   * (core/logs/capture.ts) when logging is on. The worker's own tails read it too.
+   */
+  capture?: (child: ChildProcess & { pid: number }) => void;
   /** Node flags Berth adds (the inspector for a debug worker), before the bootstrap and the entry. */
   nodeFlags?: readonly string[];
   /** The program that kills a process tree on Windows: taskkill, unless a test acts out its failures. */
   taskkill?: readonly string[];
   /** Overrides KILL_DEADLINE_MS (tests). */
   killDeadlineMs?: number;
-}
-
-/** What the bootstrap answers after writing a heap snapshot or a CPU profile. */
-export interface WrittenFile {
-  path: string;
-  size: number;
 }
 
 export interface WorkerExit {
@@ -88,22 +98,6 @@ export interface WorkerExit {
   notStopped?: string;
 }
 
-/** What the bootstrap reports every second. */
-export interface WorkerMetrics {
-  at: number;
-  rss: number;
-  heapUsed: number;
-  heapTotal: number;
-  external: number;
-  arrayBuffers: number;
-  cpuPercent: number;
-  eventLoopDelayMs: { p50: number; p99: number; max: number };
-  /** Heap used right after each of the last major garbage collections, oldest first. */
-  heapAfterGc?: number[];
-  /** Requests served on handed connections (the fast lane) since the worker started. */
-  handedRequests?: number;
-}
-
 export interface WorkerEvents {
   ready: [];
   exit: [WorkerExit];
@@ -120,10 +114,11 @@ export interface WorkerEvents {
 }
 
 /**
- * One worker process: spawns it with the bootstrap preloaded, tracks its state, keeps its stderr tail, and stops it
- * gracefully (IPC message, then a tree kill after a timeout).
+ * One worker process: spawns it with the bootstrap preloaded, tracks its state, keeps its last output, and stops it
+ * gracefully (IPC message, then a tree kill after a timeout). `P` is the pool of idle connections the app layer gives
+ * it (the proxy's UpstreamPool): the worker only closes it and tells it the app's keep-alive timeout.
  */
-export class Worker extends EventEmitter<WorkerEvents> {
+export class Worker<P extends WorkerPool = WorkerPool> extends EventEmitter<WorkerEvents> {
   state: WorkerState = 'starting';
   pid: number | undefined;
   readonly startedAt = Date.now();
@@ -136,19 +131,18 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private handedRequests = 0;
   /** Completed requests by status class, and latencies (recorded by the proxy). */
   readonly stats = new RequestStats();
-  readonly stderrTail = new TailBuffer(STDERR_TAIL_BYTES);
-  readonly stdoutTail = new TailBuffer(STDOUT_TAIL_BYTES);
+  /** Its last stderr and stdout, for the reports of its failures. */
+  readonly output = new WorkerOutput();
   /** The latest metrics from the bootstrap. */
   metrics: WorkerMetrics | undefined;
   /** When the worker last sent anything (its heartbeat): a worker whose event loop is blocked goes quiet. */
   lastHeardAt = Date.now();
   /** Since when its memory has been above maxMemoryPerProcessInMB, while it is. */
   overMemorySince: number | undefined;
-  readonly pool: UpstreamPool;
+  readonly pool: P;
   private child: ChildProcess | undefined;
   private stopRequested = false;
-  private requestIds = 0;
-  private readonly pending = new Map<number, { resolve: (file: WrittenFile) => void; reject: (error: Error) => void }>();
+  private readonly requests = new BootstrapRequests();
   private killTimer: NodeJS.Timeout | undefined;
   /** When the pending kill of a stop is due (Infinity: none pending; 0: killed). */
   private killAt = Infinity;
@@ -159,9 +153,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private listenedElsewhere: string | undefined;
   private elsewhereTimer: NodeJS.Timeout | undefined;
 
-  constructor(readonly spec: WorkerSpec) {
+  constructor(readonly spec: WorkerSpec<P>) {
     super();
-    this.pool = new UpstreamPool(spec.pool.maxSize, spec.pool.maxAgeMs);
+    this.pool = spec.pool;
   }
 
   get endpoint(): string {
@@ -196,15 +190,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.child = child;
     this.pid = child.pid;
     // The capture pauses a pipe whose log file cannot keep up (bounded memory); the tail handler below reads too.
-    if (this.spec.logs && child.pid !== undefined) void pipeWorkerOutput(child, this.spec.logs.createWorkerCapture(child.pid));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      this.stdoutTail.push(chunk);
-      this.emit('output', 'stdout', chunk);
-    });
-    child.stderr!.on('data', (chunk: Buffer) => {
-      this.stderrTail.push(chunk);
-      this.emit('output', 'stderr', chunk);
-    });
+    if (this.spec.capture && child.pid !== undefined) this.spec.capture(child as ChildProcess & { pid: number });
+    for (const stream of ['stdout', 'stderr'] as const) {
+      child[stream]!.on('data', (chunk: Buffer) => {
+        this.output.push(stream, chunk);
+        this.emit('output', stream, chunk);
+      });
+    }
     child.on('message', (message: unknown) => this.onMessage(message));
     child.once('error', (error) => {
       // Only spawn failures arrive here before 'exit'; later errors are about the IPC channel.
@@ -228,39 +220,34 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (this.stopRequested) this.kill();
   }
 
-  private onMessage(message: unknown): void {
-    if (!message || typeof message !== 'object') return;
-    const m = message as { berth?: string; address?: unknown; isEndpoint?: boolean; keepAliveTimeout?: unknown };
+  private onMessage(raw: unknown): void {
+    const message = readBootstrapMessage(raw);
+    if (!message) return;
     this.lastHeardAt = Date.now();
-    if ((m.berth === 'heap-snapshot-done' || m.berth === 'cpu-profile-done') && typeof (m as { id?: unknown }).id === 'number') {
-      const pending = this.pending.get((m as { id: number }).id);
-      if (pending) {
-        this.pending.delete((m as { id: number }).id);
-        const reply = message as { error?: string; path?: string; size?: number };
-        if (reply.error) pending.reject(new Error(reply.error));
-        else pending.resolve({ path: String(reply.path), size: Number(reply.size) });
-      }
-    } else if (m.berth === 'connection-closed') {
-      this.handedClosed();
-    } else if (m.berth === 'metrics') {
-      this.metrics = message as WorkerMetrics;
-      this.countHandedRequests(this.metrics.handedRequests);
-      this.emit('metrics', this.metrics);
-    } else if (m.berth === 'listening') {
-      if (m.isEndpoint) {
-        if (typeof m.keepAliveTimeout === 'number') this.pool.setWorkerKeepAlive(m.keepAliveTimeout);
-      } else {
-        const a = m.address as { port?: number; host?: string } | string | null;
-        const address = typeof a === 'string' ? a : a ? `TCP port ${a.port}` : 'an unknown address';
-        this.emit('listening-elsewhere', address);
-        this.failUnlessReady(address);
-      }
-    } else if (m.berth === 'listen-redirected') {
-      const r = message as { from?: unknown; hint?: unknown };
-      this.emit('listen-redirected', String(r.from), typeof r.hint === 'string' ? r.hint : undefined);
-    } else if (m.berth === 'ready' && this.state === 'starting') {
-      this.state = 'ready';
-      this.emit('ready');
+    switch (message.berth) {
+      case 'heap-snapshot-done':
+      case 'cpu-profile-done':
+        return void this.requests.answer(message);
+      case 'connection-closed':
+        return this.handedClosed();
+      case 'metrics':
+        this.metrics = message.metrics;
+        this.countHandedRequests(this.metrics.handedRequests);
+        return void this.emit('metrics', this.metrics);
+      case 'listening':
+        if (message.elsewhere === undefined) {
+          if (message.keepAliveTimeout !== undefined) this.pool.setWorkerKeepAlive(message.keepAliveTimeout);
+        } else {
+          this.emit('listening-elsewhere', message.elsewhere);
+          this.failUnlessReady(message.elsewhere);
+        }
+        return;
+      case 'listen-redirected':
+        return void this.emit('listen-redirected', message.from, message.hint);
+      case 'ready':
+        if (this.state !== 'starting') return;
+        this.state = 'ready';
+        return void this.emit('ready');
     }
   }
 
@@ -278,22 +265,17 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.elsewhereTimer.unref();
   }
 
-  /**
-   * The output that explains a failure: the last stderr, or when the worker wrote nothing there, its last stdout
-   * (loggers such as pino write fatal errors to stdout), introduced by a line that says so.
-   */
+  /** The output that explains a failure (stderr, else stdout), its last lines, and the fix for a known mistake. */
   failureText(): string {
-    const stderr = this.stderrTail.text();
-    if (stderr.trim() !== '') return stderr;
-    const stdout = this.stdoutTail.text();
-    return stdout.trim() === '' ? '' : `(nothing on stderr; the last lines it wrote to stdout:)\n${stdout}`;
+    return this.output.failureText();
   }
 
-  /** The last `count` non-empty lines of `failureText()`. */
   failureLines(count: number): string[] {
-    if (this.stderrTail.lastLines(1).length) return this.stderrTail.lastLines(count);
-    const stdout = this.stdoutTail.lastLines(count);
-    return stdout.length ? ['(nothing on stderr; the last lines it wrote to stdout:)', ...stdout] : [];
+    return this.output.failureLines(count);
+  }
+
+  failureHint(): string | undefined {
+    return this.output.failureHint();
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null, spawnError?: string): void {
@@ -304,8 +286,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     clearTimeout(this.killTimer);
     clearTimeout(this.killDeadline);
     this.pool.destroyAll();
-    for (const pending of this.pending.values()) pending.reject(new Error(`worker ${this.pid} exited`));
-    this.pending.clear();
+    this.requests.rejectAll(this.pid);
     this.exitInfo = {
       code,
       signal,
@@ -323,23 +304,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   /** Resolves when the worker is ready; rejects when it exits first or the time runs out. */
-  whenReady(timeoutMs: number): Promise<void> {
-    if (this.state === 'ready' || this.state === 'stopping') return Promise.resolve();
-    if (this.state === 'exited') return Promise.reject(new Error('exited'));
-    return new Promise((resolve, reject) => {
-      const done = (error?: Error) => {
-        clearTimeout(timer);
-        this.off('ready', onReady);
-        this.off('exit', onExit);
-        if (error) reject(error);
-        else resolve();
-      };
-      const onReady = () => done();
-      const onExit = () => done(new Error('exited'));
-      const timer = setTimeout(() => done(new Error('timeout')), timeoutMs);
-      this.once('ready', onReady);
-      this.once('exit', onExit);
-    });
+  async whenReady(timeoutMs: number): Promise<void> {
+    if (this.state === 'ready' || this.state === 'stopping') return;
+    if (this.state === 'exited') throw new Error('exited');
+    const outcome = await firstEvent(this, ['ready', 'exit'], timeoutMs);
+    if (outcome !== 'ready') throw new Error(outcome === 'exit' ? 'exited' : 'timeout');
   }
 
   /** Writes a heap snapshot of the worker to `file` (the worker pauses while V8 writes it). */
@@ -355,31 +324,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private ask(message: Record<string, unknown>, timeoutMs: number): Promise<WrittenFile> {
     const child = this.child;
     if (!child?.connected || this.state === 'exited') return Promise.reject(new Error(`worker ${this.pid} is not running`));
-    const id = ++this.requestIds;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`worker ${this.pid} did not answer within ${Math.round(timeoutMs / 1000)} s`));
-      }, timeoutMs);
-      this.pending.set(id, {
-        resolve: (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      });
-      child.send({ ...message, id });
-    });
+    return this.requests.ask(child, this.pid, message, timeoutMs);
   }
 
   /**
    * The fast lane: hands a client connection (and the bytes read from it) to this worker, which serves it for the
    * rest of its life and reports when it closes. `done('kept')`: the worker could not take it; it is still ours.
    */
-  takeConnection(socket: import('node:net').Socket, bytesRead: Buffer, done: (outcome: HandoffOutcome) => void): void {
+  takeConnection(socket: net.Socket, bytesRead: Buffer, done: (outcome: HandoffOutcome) => void): void {
     const child = this.child;
     if (!child?.connected || this.state !== 'ready') {
       done('kept');
@@ -430,36 +382,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   /** Resolves true when the worker holds no request (now or within `timeoutMs`), false when time ran out. */
-  whenIdle(timeoutMs: number): Promise<boolean> {
-    if ((this.active <= 0 && this.handed <= 0) || this.state === 'exited') return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const done = (idle: boolean) => {
-        clearTimeout(timer);
-        this.off('idle', onIdle);
-        this.off('exit', onIdle);
-        resolve(idle);
-      };
-      const onIdle = () => done(true);
-      const timer = setTimeout(() => done(false), timeoutMs);
-      this.on('idle', onIdle);
-      this.on('exit', onIdle);
-    });
+  async whenIdle(timeoutMs: number): Promise<boolean> {
+    if ((this.active <= 0 && this.handed <= 0) || this.state === 'exited') return true;
+    return (await firstEvent(this, ['idle', 'exit'], timeoutMs)) !== 'timeout';
   }
 
   /** Resolves true when the worker has exited (now or within `timeoutMs`), false otherwise. */
-  whenExited(timeoutMs: number): Promise<boolean> {
-    if (this.state === 'exited') return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.off('exit', onExit);
-        resolve(false);
-      }, timeoutMs);
-      const onExit = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      this.once('exit', onExit);
-    });
+  async whenExited(timeoutMs: number): Promise<boolean> {
+    if (this.state === 'exited') return true;
+    return (await firstEvent(this, ['exit'], timeoutMs)) === 'exit';
   }
 
   /**
@@ -513,28 +444,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (pid === undefined || this.state === 'exited') return;
     const deadlineMs = this.spec.killDeadlineMs ?? KILL_DEADLINE_MS;
     this.killDeadline ??= setTimeout(() => this.emit('not-stopped', this.gaveUp(deadlineMs)), deadlineMs);
-    const plan = treeKillPlan(this.spec.platform, pid, this.spec.taskkill);
-    if ('signalGroup' in plan) {
-      try {
-        process.kill(-plan.signalGroup, 'SIGKILL');
-      } catch {
-        this.child?.kill('SIGKILL');
-      }
-    } else {
-      // taskkill can run and fail (access denied, a tree it cannot walk): then end the worker itself at least
-      // (TerminateProcess); whatever it started may survive, and a stop that still times out says so.
-      const killer = spawn(plan.command, plan.args, { stdio: ['ignore', 'ignore', 'pipe'], windowsHide: true });
-      let message = '';
-      killer.stderr?.on('data', (chunk: Buffer) => (message += chunk.toString('utf8')));
-      const fallBack = (why: string) => {
-        this.killReport = `${plan.command} ${why}${message.trim() ? `: ${message.trim()}` : ''}`;
-        if (this.state !== 'exited') this.child?.kill('SIGKILL');
-      };
-      killer.on('error', (error) => fallBack(`could not run (${error.message})`));
-      killer.on('close', (code) => {
-        if (code !== 0) fallBack(`failed (exit code ${code})`);
-      });
-    }
+    killTree({
+      platform: this.spec.platform,
+      pid,
+      taskkill: this.spec.taskkill,
+      child: this.child,
+      exited: () => this.state === 'exited',
+      report: (text) => (this.killReport = text),
+    });
   }
 
   /** The exit report of a worker that was killed and still had not exited by the deadline. */
@@ -549,11 +466,4 @@ export class Worker extends EventEmitter<WorkerEvents> {
       notStopped: `worker ${this.pid} did not exit within ${deadlineMs} ms of being killed${tried}; it may still be running`,
     };
   }
-}
-
-function describeSpawnError(error: unknown, program: string): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return `"${program}" was not found. Install Node.js, or set nodeProcessCommandLine to the full path of node.`;
-  if (code === 'EACCES') return `"${program}" cannot be executed (permission denied).`;
-  return `"${program}" could not be started: ${(error as Error).message}`;
 }

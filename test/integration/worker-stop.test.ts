@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { reportNotStopped } from '../../core/app/spawner.js';
 import type { EngineEvent } from '../../core/events.js';
 import { endpointId, workerEndpoint } from '../../core/platform/platform.js';
+import { UpstreamPool } from '../../core/proxy/upstream-pool.js';
 import { Worker } from '../../core/worker/worker.js';
 import { copyFixture, tempDir } from '../helpers/paths.js';
 
@@ -54,7 +55,7 @@ describe('stopping a worker whose tree kill fails', () => {
       generation: 1,
       index: 0,
       platform: 'win32',
-      pool: { maxSize: 4, maxAgeMs: 30_000 },
+      pool: new UpstreamPool(4, 30_000),
       taskkill,
       ...(killDeadlineMs !== undefined ? { killDeadlineMs } : {}),
     });

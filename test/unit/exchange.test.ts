@@ -12,17 +12,18 @@ import { ClientConnection } from '../../core/proxy/client-connection.js';
 import { DEFAULT_CLIENT_LIMITS } from '../../core/proxy/client-limits.js';
 import type { ProxyApp, RequestTotals, Router } from '../../core/proxy/proxy-app.js';
 import { wireUpstream } from '../../core/proxy/upstream-link.js';
+import { UpstreamPool } from '../../core/proxy/upstream-pool.js';
 import { Worker } from '../../core/worker/worker.js';
 import { memoryConnection, type MemoryConnection } from '../helpers/memory-socket.js';
 
 const TIMEOUT = { timeout: 15_000 };
 
-let worker: Worker;
+let worker: Worker<UpstreamPool>;
 let totals: RequestTotals;
 let router: Router;
 
 /** A worker object that is not spawned: the test plays its app, on pooled in-memory connections. */
-function readyWorker(): Worker {
+function readyWorker(): Worker<UpstreamPool> {
   const w = new Worker({
     command: [process.execPath],
     entry: 'app.js',
@@ -32,13 +33,13 @@ function readyWorker(): Worker {
     generation: 1,
     index: 0,
     platform: process.platform,
-    pool: { maxSize: 4, maxAgeMs: 60_000 },
+    pool: new UpstreamPool(4, 60_000),
   });
   w.state = 'ready';
   return w;
 }
 
-function appFor(w: Worker): ProxyApp {
+function appFor(w: Worker<UpstreamPool>): ProxyApp {
   return {
     name: 'unit',
     maxRequestBufferSize: 64 * 1024,

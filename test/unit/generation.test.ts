@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { Generation } from '../../core/app/generation.js';
 import { App, stickySlot } from '../../core/app/app.js';
 import { defaultSettings } from '../../core/config/schema.js';
-import type { Worker } from '../../core/worker/worker.js';
+import type { AppWorker as Worker } from '../../core/app/generation.js';
 
 /** Stand-ins with only what the balancer reads: state and active requests. */
 function fakeWorkers(...specs: [Worker['state'], number][]): Worker[] {

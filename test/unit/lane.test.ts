@@ -4,7 +4,7 @@ import { Generation } from '../../core/app/generation.js';
 import { chooseLane, FAST_LANE_MIN_CAP, fastLaneWorker } from '../../core/app/lane.js';
 import { defaultSettings, INFINITE, type Settings } from '../../core/config/schema.js';
 import { parseRequestHead } from '../../core/proxy/http-parse.js';
-import type { Worker } from '../../core/worker/worker.js';
+import type { AppWorker as Worker } from '../../core/app/generation.js';
 
 const plain = { siteApp: false, debugging: false };
 const settings = (changes: Partial<Settings> = {}): Settings => ({ ...defaultSettings(), ...changes });

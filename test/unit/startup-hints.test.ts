@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { crashLoopAdvice, listenedElsewhereProblem, startupHint } from '../../core/app/startup-hints.js';
+import { crashLoopAdvice, listenedElsewhereProblem, startupHint } from '../../core/worker/startup-hints.js';
 
 describe('start-up hints', () => {
   test('known mistakes are recognised in the output', () => {
