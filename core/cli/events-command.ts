@@ -6,7 +6,7 @@
 import type { EngineEvent } from '../events.js';
 import type { HistoryEntry } from '../control/protocol.js';
 import { EventPrinter } from './printer.js';
-import { CliError, EXIT, parse, type Command, type Output } from './remote.js';
+import { CliError, EXIT, parse, type Command, type Output } from './command.js';
 
 function clock(time: number): string {
   const d = new Date(time);

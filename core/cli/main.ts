@@ -6,7 +6,8 @@
 import { BERTH_VERSION } from '../version.js';
 import { dashboard } from './dashboard.js';
 import { doctor } from './doctor.js';
-import { EXIT, REMOTE_COMMANDS, runRemote } from './remote.js';
+import { EXIT } from './command.js';
+import { REMOTE_COMMANDS, runRemote } from './remote.js';
 import { serve, SERVE_USAGE } from './serve.js';
 import { trust } from './trust.js';
 

@@ -3,34 +3,17 @@
  * restart, recycle, enable, disable, logs, config. The engine is found through the discovery file in the Berth home
  * folder (BERTH_HOME, or the system's per-user default).
  *
- * Exit codes: 0 success; 1 the command failed (the message says why); 2 wrong usage; 3 no engine is running.
+ * Exit codes (command.ts): 0 success; 1 the command failed (the message says why); 2 wrong usage; 3 no engine is running.
  */
 import path from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { connectControl, ControlError, type NodeControlClient as ControlClient } from '../control/client.js';
 import { findEngine } from '../control/discovery.js';
 import type { AppSummary, DebugInfo, LogLine, Problem, SettingValue, WorkerInfo } from '../control/protocol.js';
 import { readToken } from '../control/token.js';
 import { defaultBerthHome, homeFile } from '../home.js';
+import { CliError, EXIT, parse, type Command, type Output } from './command.js';
 import { events } from './events-command.js';
 import { bytes, duration, number, table } from './format.js';
-
-export const EXIT = { ok: 0, failed: 1, usage: 2, noEngine: 3 } as const;
-
-export class CliError extends Error {
-  constructor(
-    readonly exitCode: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'CliError';
-  }
-}
-
-export interface Output {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
 
 const io: Output = {
   out: (text) => process.stdout.write(text),
@@ -56,22 +39,6 @@ export async function connect(env: NodeJS.ProcessEnv = process.env): Promise<Con
     }
     throw new CliError(EXIT.noEngine, `The engine registered in ${home} does not answer (${(error as Error).message}). ${start}`);
   }
-}
-
-type Values = Record<string, string | boolean | string[] | undefined>;
-
-export function parse(command: string, args: string[], options: ParseArgsConfig['options'], positionals: [min: number, max: number, names: string]) {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: options ?? {}, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new CliError(EXIT.usage, `berth ${command}: ${(error as Error).message}`);
-  }
-  const [min, max, names] = positionals;
-  if (parsed.positionals.length < min || parsed.positionals.length > max) {
-    throw new CliError(EXIT.usage, `berth ${command}: expected ${names}${parsed.positionals.length > max ? `, not ${parsed.positionals.slice(max).map((p) => `"${p}"`).join(' ')} as well` : ''}.`);
-  }
-  return { values: parsed.values as Values, positionals: parsed.positionals };
 }
 
 function problemText(problem: Problem, indent = '  '): string {
@@ -102,9 +69,6 @@ function reportRunning(app: AppSummary, verb: string, output: Output): number {
   output.err(`${app.name} is ${app.state} (${app.readyWorkers} of ${app.expectedWorkers} workers ready). Follow it with \`npx berth logs ${app.name} -f\`.\n`);
   return EXIT.failed;
 }
-
-/** A command: parses its arguments first (usage errors need no engine), then connects. */
-export type Command = (connect: () => Promise<ControlClient>, args: string[], output: Output) => Promise<number>;
 
 const ls: Command = async (connect, args, output) => {
   const { values } = parse('ls', args, { json: { type: 'boolean' } }, [0, 0, 'no arguments']);
