@@ -4,7 +4,7 @@
  * recursive) never meet input that would exhaust the stack ("Maximum call stack size exceeded").
  */
 import { stat } from 'node:fs/promises';
-import type { ConfigIssue } from './load.js';
+import type { ConfigIssue } from './issues.js';
 
 /** berth.yml, iisnode.yml and web.config are a few KB; 256 KB is far beyond any real one. */
 export const MAX_CONFIG_FILE_BYTES = 256 * 1024;

@@ -5,22 +5,11 @@ import { deepYamlNesting, oversizeIssue } from './file-guard.js';
 import { isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { closest, coerce, expandPercentVars } from './values.js';
 import { defaultSettings, SETTING_BY_KEY, SETTING_NAMES, SETTINGS, type SettingDef, type SettingName, type Settings } from './schema.js';
+import { ConfigError, type ConfigIssue } from './issues.js';
+
+export { ConfigError, formatIssue, type ConfigIssue } from './issues.js';
 
 export const BERTH_FILE = 'berth.yml';
-
-/** One problem found in configuration: where it is, what is wrong, and how to fix it. */
-export interface ConfigIssue {
-  severity: 'error' | 'warning';
-  file?: string;
-  line?: number;
-  column?: number;
-  /** The environment variable the value came from, when it came from one. */
-  env?: string;
-  key?: string;
-  value?: string;
-  message: string;
-  fix?: string;
-}
 
 export type SettingSource =
   | { kind: 'default' }
@@ -34,23 +23,6 @@ export interface LoadedConfig {
   /** The YAML file that was read, if any. */
   file?: string;
   warnings: ConfigIssue[];
-}
-
-export class ConfigError extends Error {
-  readonly issues: ConfigIssue[];
-  constructor(issues: ConfigIssue[]) {
-    super(issues.map(formatIssue).join('\n'));
-    this.name = 'ConfigError';
-    this.issues = issues;
-  }
-}
-
-export function formatIssue(issue: ConfigIssue): string {
-  let where = '';
-  if (issue.file) where = `${issue.file}${issue.line ? `:${issue.line}${issue.column ? `:${issue.column}` : ''}` : ''}: `;
-  else if (issue.env) where = `environment variable ${issue.env}: `;
-  const fix = issue.fix ? ` ${issue.fix}` : '';
-  return `${where}${issue.message}${fix}`;
 }
 
 export interface LoadOptions {
