@@ -5,10 +5,9 @@
  */
 import { defineStore } from 'pinia';
 import { ref, watch } from 'vue';
-import { hashToView, viewToHash } from '../util/route.js';
+import { hashToView, viewToHash, type AppTab, type View } from '../util/route.js';
 
-export type AppTab = 'overview' | 'logs' | 'debugging' | 'settings';
-export type View = { name: 'apps' } | { name: 'app'; app: string; tab: AppTab } | { name: 'settings' };
+export type { AppTab, View } from '../util/route.js';
 export type ThemeChoice = 'system' | 'light' | 'dark';
 
 const THEME_KEY = 'berth.theme';

@@ -4,7 +4,11 @@
  * dashboard (served at `/`): reload keeps the screen, Back and Forward move between screens, and the tray and
  * notifications can name one.
  */
-import type { AppTab, View } from '../stores/ui.js';
+
+/** The tabs of one app's screen. */
+export type AppTab = 'overview' | 'logs' | 'debugging' | 'settings';
+/** What the window shows: the apps list, one app (with a tab), or the settings. */
+export type View = { name: 'apps' } | { name: 'app'; app: string; tab: AppTab } | { name: 'settings' };
 
 const TABS: readonly AppTab[] = ['overview', 'logs', 'debugging', 'settings'];
 
