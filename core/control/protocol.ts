@@ -16,6 +16,7 @@
  *   `{ "kind": "end", "subscription": "s1", "reason": ... }` when the engine ends one (its app was removed).
  */
 import type { EngineEvent } from '../events.js';
+import type { MetricsBatch, MetricsHistory } from '../metrics/samples.js';
 import type { AppState, DebugMode, LogLine, LogStream, WorkerState } from '../shared/types.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -34,6 +35,8 @@ export const MAX_MESSAGE_BYTES = 1024 * 1024;
 // The states, debug modes and log lines the engine's objects share with the protocol are declared once, there.
 export type { EngineEvent } from '../events.js';
 export type { AppState, DebugMode, LogLine, LogStream, WorkerState } from '../shared/types.js';
+/** The metrics as the collector makes them and the protocol sends them (declared next to the collector). */
+export type { AppMetrics, AppSample, MetricsBatch, MetricsHistory, WorkerMetrics, WorkerSample } from '../metrics/samples.js';
 
 /** `missing`: the registry remembers the app, but its folder does not exist (any more). */
 export type AppListState = AppState | 'missing';
@@ -215,76 +218,6 @@ export interface LogBatch {
   lines: LogLine[];
   /** Lines this subscriber missed because it read too slowly. */
   dropped: number;
-}
-
-/** One second of one worker. */
-export interface WorkerSample {
-  /** Epoch ms. */
-  t: number;
-  rss: number;
-  heapUsed: number;
-  heapTotal: number;
-  external: number;
-  /** Percent of one core. */
-  cpuPercent: number;
-  eventLoopP50: number;
-  eventLoopP99: number;
-  activeRequests: number;
-  requestsPerSecond: number;
-  /** Cumulative since the worker started. */
-  totalRequests: number;
-  status4xx: number;
-  status5xx: number;
-  /** ms, over the worker's latest 1024 requests. */
-  latencyP50: number;
-  latencyP99: number;
-}
-
-/** One second of one app: sums over its workers (latency and event-loop delay: the slowest worker's). */
-export interface AppSample {
-  t: number;
-  workers: number;
-  rss: number;
-  heapUsed: number;
-  heapTotal: number;
-  external: number;
-  cpuPercent: number;
-  eventLoopP50: number;
-  eventLoopP99: number;
-  activeRequests: number;
-  requestsPerSecond: number;
-  /** Cumulative since the app was added (across workers and generations). */
-  totalRequests: number;
-  status4xx: number;
-  status5xx: number;
-  latencyP50: number;
-  latencyP99: number;
-}
-
-export interface WorkerMetrics {
-  pid: number;
-  slot: number;
-  generation: number;
-  sample: WorkerSample;
-}
-
-export interface AppMetrics {
-  app: string;
-  sample: AppSample;
-  workers: WorkerMetrics[];
-}
-
-/** Every app's latest second (pushed once a second to metrics subscribers). */
-export interface MetricsBatch {
-  t: number;
-  apps: AppMetrics[];
-}
-
-export interface MetricsHistory {
-  app: string;
-  /** Oldest first, one per second, at most 600 (10 minutes). */
-  samples: AppSample[];
-  workers: { pid: number; slot: number; generation: number; samples: WorkerSample[] }[];
 }
 
 export interface DebugParams {

@@ -7,7 +7,7 @@
  * Requests per second are computed from the proxy's cumulative totals: (total now − total at the last sample) /
  * seconds between the two samples, so no request is missed or counted twice whatever the timer's jitter.
  */
-import type { AppMetrics, AppSample, MetricsBatch, MetricsHistory, WorkerMetrics, WorkerSample } from '../control/protocol.js';
+import type { AppMetrics, AppSample, MetricsBatch, MetricsHistory, WorkerMetrics, WorkerSample } from './samples.js';
 
 export type { MetricsBatch };
 import type { RequestStatsSnapshot } from '../worker/request-stats.js';
