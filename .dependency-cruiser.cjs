@@ -14,6 +14,30 @@
  */
 const BELOW_APP = '^core/(proxy|logs|worker|watch|config|platform|debug|iis|metrics|registry|util|shared|tls)/|^core/(routing|events|home|version)\\.ts$';
 
+/**
+ * The two layers that run in a browser page (the renderer, and core/shared/ which it imports) keep the same rules:
+ * they import themselves, the control protocol (types and constants) and core/shared/, nothing else of Berth's, and
+ * no node: module. One generator, so the two cannot drift apart.
+ */
+function browserLayer(layer, from, why) {
+  return [
+    {
+      name: `${layer}-sees-protocol-and-shared-only`,
+      severity: 'error',
+      comment: `${why}: it may use the control protocol's types and the browser-safe shared layer, nothing else from core/, electron/ or renderer/.`,
+      from: { path: from },
+      to: { path: '^(core|electron|renderer)/', pathNot: `${from}|^core/shared/|^core/control/protocol\\.ts$` },
+    },
+    {
+      name: `${layer}-has-no-node-modules`,
+      severity: 'error',
+      comment: `${why}: no node: modules.`,
+      from: { path: from },
+      to: { dependencyTypes: ['core'] },
+    },
+  ];
+}
+
 module.exports = {
   forbidden: [
     {
@@ -37,20 +61,7 @@ module.exports = {
       from: { path: BELOW_APP, pathNot: '^core/shared/' },
       to: { path: '^core/(app/|engine|control/|cli/|ui/)' },
     },
-    {
-      name: 'shared-is-browser-safe',
-      severity: 'error',
-      comment: 'core/shared/ runs in the browser too: it imports only itself and the control protocol (types and constants), never a node: module.',
-      from: { path: '^core/shared/' },
-      to: { path: '^(core|electron|renderer)/', pathNot: '^core/shared/|^core/control/protocol\\.ts$' },
-    },
-    {
-      name: 'shared-has-no-node-modules',
-      severity: 'error',
-      comment: 'core/shared/ runs in the browser too: no node: modules.',
-      from: { path: '^core/shared/' },
-      to: { dependencyTypes: ['core'] },
-    },
+    ...browserLayer('shared', '^core/shared/', 'core/shared/ runs in the browser too (the renderer and the dashboard import it)'),
     {
       name: 'proxy-logs-worker-apart',
       severity: 'error',
@@ -58,13 +69,7 @@ module.exports = {
       from: { path: '^core/(proxy|logs|worker)/' },
       to: { path: '^core/(proxy|logs|worker)/', pathNot: '^core/$1/' },
     },
-    {
-      name: 'renderer-sees-protocol-and-shared-only',
-      severity: 'error',
-      comment: 'The UI runs in a browser page: it may use the control protocol\'s types and the browser-safe shared layer, nothing else from core/ or electron/.',
-      from: { path: '^renderer/' },
-      to: { path: '^(core|electron)/', pathNot: '^core/control/protocol\\.ts$|^core/shared/' },
-    },
+    ...browserLayer('renderer', '^renderer/', 'The UI runs in a browser page'),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
