@@ -38,7 +38,7 @@ describe('virtual window', () => {
   });
 });
 
-describe('memory chart geometry', () => {
+describe('chart geometry', () => {
   it('rounds the axis up to 1, 2 or 5 × 10^n', () => {
     expect(niceMax(73)).toBe(100);
     expect(niceMax(140)).toBe(200);
