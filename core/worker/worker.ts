@@ -5,15 +5,15 @@ import type net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { endpointIsFile, endpointIsPort, workerSpawnOptions, type Platform } from '../platform/platform.js';
 import type { WorkerState } from '../shared/types.js';
+import { firstEvent } from '../util/first-event.js';
 import { outsideAsar } from './asar.js';
 import { readBootstrapMessage, type WorkerMetrics } from './bootstrap-messages.js';
 import { sendConnection, type HandoffOutcome } from './handoff.js';
 import { describeSpawnError } from './launch.js';
+import { WorkerOutput } from './output.js';
 import { RequestStats } from './request-stats.js';
 import { BootstrapRequests, type WrittenFile } from './requests.js';
-import { WorkerOutput } from './output.js';
 import { killTree } from './tree-kill.js';
-import { firstEvent } from '../util/first-event.js';
 
 /** The bootstrap every worker preloads (compiled from bootstrap.cts). */
 export const BOOTSTRAP_PATH = outsideAsar(fileURLToPath(new URL('./bootstrap.cjs', import.meta.url)));
@@ -36,7 +36,6 @@ export const KILL_DEADLINE_MS = 10_000;
 export type { WorkerState } from '../shared/types.js';
 export type { WrittenFile } from './requests.js';
 export type { WorkerMetrics } from './bootstrap-messages.js';
-export type { HandoffOutcome } from './handoff.js';
 
 /**
  * The worker's pool of idle connections, as far as the worker itself uses it: the proxy's `UpstreamPool`, made by
