@@ -305,7 +305,7 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
     const changed = result.changes.filter((c) => c.from !== c.to);
     if (!changed.length) return { result, takesEffect: 'none' };
     this.report({ type: 'settings-written', app: name, file, changes: changed.map((c) => ({ setting: c.setting, to: c.to })) });
-    if (app.state === 'stopped') return { result, takesEffect: 'next-start' };
+    if (app.state === 'stopped' || app.state === 'sleeping') return { result, takesEffect: 'next-start' };
     // Without file watching (an engine started so), the change still takes effect: recycle now.
     if (!this.watchFiles) void app.recycle(`${path.basename(file)} was changed through Berth`);
     return { result, takesEffect: 'recycle' };
@@ -359,7 +359,7 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
     this.checkNotStopping();
     const record = this.record(name);
     const app = this.hosted(name);
-    if (app.state === 'stopped' || app.state === 'stopping') {
+    if (app.state === 'stopped' || app.state === 'stopping' || app.state === 'sleeping') {
       throw new EngineError('APP_NOT_RUNNING', `The app ${name} is ${app.state}; there is nothing to recycle. Start it with \`berth start ${name}\`.`);
     }
     await app.recycle(reason);

@@ -33,7 +33,8 @@ export function trayHeadline(snapshot: TraySnapshot): string {
   if (snapshot.engine.state === 'failed') return 'Berth: the engine cannot start';
   const running = snapshot.apps.filter((a) => a.state === 'running').length;
   if (!snapshot.apps.length) return 'Berth: no apps yet';
-  return `Berth: ${running} of ${snapshot.apps.length} ${snapshot.apps.length === 1 ? 'app' : 'apps'} running`;
+  const sleeping = snapshot.apps.filter((a) => a.state === 'sleeping').length;
+  return `Berth: ${running} of ${snapshot.apps.length} ${snapshot.apps.length === 1 ? 'app' : 'apps'} running${sleeping ? `, ${sleeping} sleeping` : ''}`;
 }
 
 /** The tray icon's state: the engine's trouble first, then the apps'. */
@@ -51,14 +52,14 @@ export function buildTrayMenu(snapshot: TraySnapshot, actions: TrayActions): Men
   const connected = snapshot.engine.state === 'running';
   if (snapshot.apps.length) items.push({ type: 'separator' });
   for (const app of snapshot.apps) {
-    const running = app.state === 'running' || app.state === 'starting' || app.state === 'errored';
+    const running = app.state === 'running' || app.state === 'starting' || app.state === 'errored' || app.state === 'sleeping';
     const debugging = snapshot.debugging.has(app.name);
     items.push({
       id: `app:${app.name}`,
       label: `${app.name}: ${STATE_WORDS[app.state] ?? app.state}${debugging ? ' (debugging)' : ''}`,
       enabled: connected,
       submenu: [
-        { id: `open:${app.name}`, label: 'Open in browser', enabled: app.state === 'running', click: () => actions.openInBrowser(app.url) },
+        { id: `open:${app.name}`, label: 'Open in browser', enabled: app.state === 'running' || app.state === 'sleeping', click: () => actions.openInBrowser(app.url) },
         { id: `show:${app.name}`, label: 'Show in Berth', click: () => actions.openWindow(app.name) },
         { type: 'separator' },
         { id: `restart:${app.name}`, label: 'Restart', enabled: app.state !== 'missing', click: () => actions.appAction(app.name, 'restart') },
@@ -73,7 +74,7 @@ export function buildTrayMenu(snapshot: TraySnapshot, actions: TrayActions): Men
   }
   items.push({ type: 'separator' });
   const anyStopped = snapshot.apps.some((a) => a.state === 'stopped');
-  const anyRunning = snapshot.apps.some((a) => a.state === 'running' || a.state === 'starting' || a.state === 'errored');
+  const anyRunning = snapshot.apps.some((a) => a.state === 'running' || a.state === 'starting' || a.state === 'errored' || a.state === 'sleeping');
   items.push({ id: 'start-all', label: 'Start all', enabled: connected && anyStopped, click: () => actions.startAll() });
   items.push({ id: 'stop-all', label: 'Stop all', enabled: connected && anyRunning, click: () => actions.stopAll() });
   items.push({ type: 'separator' });

@@ -26,6 +26,7 @@ import { debugHeaderFor, dispatch } from './dispatch.js';
 import { entryRoot, type DetectedEntry } from './entry.js';
 import { AppFileWatch } from './file-watch.js';
 import type { AppWorker, Generation } from './generation.js';
+import { busyCount, IdleStop } from './idle.js';
 import { judgeHealth, type Replacement } from './health.js';
 import { OwnedUrls } from './owned-urls.js';
 import { retireWorker, WorkerSpawner } from './spawner.js';
@@ -66,6 +67,9 @@ export class App implements ProxyApp {
   private readonly files: AppFileWatch;
   private readonly debugger: AppDebugger;
   private readonly urls: OwnedUrls;
+  private readonly idle: IdleStop;
+  /** The stop under way ends in `sleeping` (an idle stop), not `stopped`. */
+  private toSleep = false;
 
   constructor(
     readonly folder: string,
@@ -105,6 +109,16 @@ export class App implements ProxyApp {
       },
       drain: (generation) => this.drain(generation),
       close: (generation) => this.spawner.stop(generation, 0),
+    });
+    this.idle = new IdleStop({
+      state: () => this.state,
+      idleTimeoutS: () => this.settings.idleTimeout,
+      busy: () => busyCount(this.spawner.open),
+      sleep: () => this.stop(undefined, true),
+      wake: () => {
+        this.config = undefined; // its files may have changed while it slept
+        return this.start(true);
+      },
     });
     this.urls = new OwnedUrls({ app: name, folder, platform, urlPath: () => this.options.urlPath, serving: () => this.generation, debug: this.debugger });
   }
@@ -156,6 +170,9 @@ export class App implements ProxyApp {
 
   /** Chooses the worker for a request, or says why the app cannot take it. */
   pick(head: RequestHead): Dispatch | Unavailable {
+    const starting = this.idle.starting(this.state);
+    if (starting) return { unavailable: true, status: 503, title: `The app ${this.name} is starting.`, advice: 'It sleeps until a request comes.', app: this.name, starting };
+    this.idle.touch();
     const session = this.debugger.session;
     return dispatch(
       {
@@ -193,7 +210,7 @@ export class App implements ProxyApp {
 
   /** Stopping or stopped: nothing may start. (A method: TypeScript would narrow a getter across an await.) */
   private stopped(): boolean {
-    return this.state === 'stopping' || this.state === 'stopped';
+    return this.state === 'stopping' || this.state === 'stopped' || this.state === 'sleeping';
   }
 
   private emit(event: EngineEvent): void {
@@ -234,15 +251,19 @@ export class App implements ProxyApp {
     return true;
   }
 
-  /** Starts the workers (loading configuration first when needed). */
-  async start(): Promise<void> {
+  /** Starts the workers (loading configuration first when needed); with startMode onDemand, only a `wake` does. */
+  async start(wake = false): Promise<void> {
     if (this.serving) return;
     if (!this.config || !this.entry || this.problem) {
-      if (!(await this.load())) return;
+      if (!(await this.load()) || this.serving) return;
     }
     this.crashes.forget();
     if (this.generation) await this.spawner.stop(this.generation, 0); // an errored app's (closed, or closing now)
     this.problem = undefined;
+    if (this.settings.startMode === 'onDemand' && !wake) {
+      this.generation = undefined;
+      return this.setState('sleeping'); // its workers start at the first request
+    }
     this.setState('starting');
     const generation = this.spawner.newGeneration({ config: this.config!, entry: this.entry! });
     this.generation = generation;
@@ -261,12 +282,13 @@ export class App implements ProxyApp {
    * when every generation's workers have exited and Berth's files in the folder (logs, watchers) are closed: on
    * Windows an open file blocks moving or deleting the folder (EBUSY) right after a stop or remove.
    */
-  async stop(timeoutMs = this.settings.gracefulShutdownTimeout): Promise<void> {
+  async stop(timeoutMs = this.settings.gracefulShutdownTimeout, sleep = false): Promise<void> {
     if (this.state === 'stopped') return;
     const wasErrored = this.state === 'errored';
+    this.toSleep = sleep; // a stop asked for during an idle stop ends in 'stopped'
     this.setState('stopping');
     this.crashes.cancel();
-    const watchers = this.files.close(); // the engine's start and restart watch again
+    const watchers = sleep ? undefined : this.files.close(); // the engine's start and restart watch again; a sleeper keeps watching
     const debugGeneration = this.debugger.abandon(); // its worker may be paused at a breakpoint: no graceful stop
     if (debugGeneration) void this.spawner.stop(debugGeneration, 0);
     // Every generation: serving, starting, draining (hurried), debug; an upgrade under way ends on seeing 'stopping'.
@@ -274,7 +296,7 @@ export class App implements ProxyApp {
     await watchers;
     this.generation = undefined;
     if (!wasErrored) this.problem = undefined;
-    this.setState('stopped');
+    this.setState(this.toSleep ? 'sleeping' : 'stopped');
   }
 
   /** Releases what the app holds for its lifetime (the watchers, the control pipe); called when it is removed. */
@@ -314,6 +336,7 @@ export class App implements ProxyApp {
   /** Replaces workers that stopped answering or grew past maxMemoryPerProcessInMB. Called about once a second. */
   checkHealth(now = Date.now()): void {
     const generation = this.generation;
+    this.idle.check(now);
     if (!generation || !this.serving) return;
     const facts = generation.slots.flatMap((w, slot) =>
       w ? [{ slot, ready: w.state === 'ready', lastHeardAt: w.lastHeardAt, rssBytes: w.metrics?.rss ?? 0, overMemorySince: w.overMemorySince }] : [],
@@ -372,7 +395,7 @@ export class App implements ProxyApp {
    * old one keeps serving and the failure is reported. A trigger that arrives during a recycle runs one more after it.
    */
   recycle(reason: string): Promise<void> {
-    if (this.state === 'stopped' || this.state === 'stopping') return Promise.resolve();
+    if (this.stopped()) return Promise.resolve(); // a sleeping app reads its files again when it wakes
     if (this.recycling) {
       this.pendingRecycle = reason;
       return this.recycling;

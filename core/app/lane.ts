@@ -38,6 +38,7 @@ export function chooseLane(settings: Settings, facts: LaneFacts): Lane {
   if (settings.debugHeaderEnabled) reasons.push('debugHeaderEnabled adds iisnode-debug to every response');
   if (settings.nodeProcessStickySessions) reasons.push('nodeProcessStickySessions pins requests by cookie');
   if (settings.requestTimeout > 0) reasons.push('requestTimeout times every request');
+  if (settings.idleTimeout > 0) reasons.push('idleTimeout needs to see every request to know when the app is idle');
   if (facts.siteApp) reasons.push('a web.config site decides URL Rewrite and static files per request');
   if (facts.debugging) reasons.push('a debug session runs');
   return reasons.length ? { lane: 'proxy', reasons } : { lane: 'fast' };

@@ -36,7 +36,7 @@ export interface UintSetting extends Meta {
   max?: number;
   /** iisnode's `allowInfinite`: the word `infinite` means no limit. */
   allowInfinite?: boolean;
-  unit?: 'ms' | 'KB' | 'bytes' | 'MB' | 'days';
+  unit?: 'ms' | 's' | 'KB' | 'bytes' | 'MB' | 'days';
 }
 
 export interface BoolSetting extends Meta {
@@ -303,6 +303,22 @@ export const SETTINGS = {
     support: 'honoured',
     berthOnly: true,
   },
+  startMode: {
+    kind: 'enum',
+    default: 'always',
+    values: ['always', 'onDemand'],
+    description:
+      "`always`: the workers start with the app. `onDemand` (iisnode's way): no worker runs until the first request, which waits for them within the pipe retry budget; the app shows as sleeping until then.",
+    support: 'honoured',
+    berthOnly: true,
+  },
+  idleTimeout: uint(0, {
+    description:
+      'An app with no request and no open WebSocket for this long is stopped gracefully and shown as sleeping; the next request starts it again. 0 never stops it; 900 (15 minutes) suits a machine hosting many apps. Keeps the app on the proxy lane.',
+    support: 'honoured',
+    berthOnly: true,
+    unit: 's',
+  }),
   portMode: {
     kind: 'enum',
     default: 'pipe',

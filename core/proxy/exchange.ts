@@ -75,6 +75,7 @@ export class Exchange implements UpstreamUser, ConnectingExchange {
   private upstreamPausedClient = false;
   private keepClientDespiteClose = false;
   private clientPausedUpstream = false;
+  private waitedForStart = false;
 
   constructor(
     private readonly client: ExchangeClient,
@@ -92,8 +93,14 @@ export class Exchange implements UpstreamUser, ConnectingExchange {
   }
 
   begin(): void {
+    if (this.phase === Phase.Done) return; // the client left while the app started
     const picked = this.app.pick(this.head);
     if ('unavailable' in picked) {
+      if (picked.starting && !this.waitedForStart) {
+        this.waitedForStart = true;
+        picked.starting.then(() => this.begin());
+        return;
+      }
       this.end(End.Failed, picked);
       return;
     }

@@ -43,6 +43,11 @@ export interface Unavailable extends ErrorPage {
   unavailable: true;
   /** Seconds for the Retry-After header of a 503 (default 5). */
   retryAfter?: number;
+  /**
+   * The app is starting for this request (it was sleeping, or stopping because it was idle): the exchange waits for
+   * this once, then asks again; the connection budget counts from the request's arrival.
+   */
+  starting?: Promise<void>;
 }
 
 /** The worker chosen for a request, and response headers that choice implies (a sticky-session cookie). */

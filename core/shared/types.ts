@@ -4,8 +4,8 @@
  * the engine can use them without importing the wire format, and a browser bundle can too.
  */
 
-/** An app's lifecycle state. */
-export type AppState = 'stopped' | 'starting' | 'running' | 'errored' | 'stopping';
+/** An app's lifecycle state. `sleeping`: no worker runs until a request comes (startMode onDemand, or stopped after idleTimeout). */
+export type AppState = 'stopped' | 'starting' | 'running' | 'errored' | 'stopping' | 'sleeping';
 
 /** A worker process's state. */
 export type WorkerState = 'starting' | 'ready' | 'stopping' | 'exited';

@@ -127,6 +127,8 @@ export class Worker<P extends WorkerPool = WorkerPool> extends EventEmitter<Work
   totalRequests = 0;
   /** Client connections handed to this worker (the fast lane) that it still holds; each counts as busy. */
   handed = 0;
+  /** Ready (undefined) or exited first (the error), shared by every `whenReady`. */
+  private readyOrExit: Promise<'ready' | 'exit'> | undefined;
   private handedRequests = 0;
   /** Completed requests by status class, and latencies (recorded by the proxy). */
   readonly stats = new RequestStats();
@@ -306,7 +308,15 @@ export class Worker<P extends WorkerPool = WorkerPool> extends EventEmitter<Work
   async whenReady(timeoutMs: number): Promise<void> {
     if (this.state === 'ready' || this.state === 'stopping') return;
     if (this.state === 'exited') throw new Error('exited');
-    const outcome = await firstEvent(this, ['ready', 'exit'], timeoutMs);
+    // One pair of listeners however many requests wait (a burst on a starting app would pass MaxListeners).
+    this.readyOrExit ??= new Promise((resolve) => {
+      const onReady = () => (this.off('exit', onExit), resolve('ready'));
+      const onExit = () => (this.off('ready', onReady), resolve('exit'));
+      this.once('ready', onReady).once('exit', onExit);
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([this.readyOrExit, new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, timeoutMs, 'timeout')))]);
+    clearTimeout(timer);
     if (outcome !== 'ready') throw new Error(outcome === 'exit' ? 'exited' : 'timeout');
   }
 

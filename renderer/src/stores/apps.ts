@@ -204,6 +204,7 @@ export const useApps = defineStore('apps', () => {
     const toasts = useToasts();
     if (app.state === 'errored') toasts.error(`${app.name} could not start`, app.problem ? `${app.problem.title} ${app.problem.detail}` : undefined);
     else if (app.state === 'running') toasts.success(`${app.name} ${verb}`);
+    else if (app.state === 'sleeping') toasts.success(`${app.name} is sleeping: it starts at its first request`);
   }
 
   return { apps, loaded, busy, timelines, lastCrash, byName, overall, attach, refresh, loadHistory, showHistory, add, act, onEvent, onMetrics };
@@ -224,6 +225,7 @@ export function timelineEntry(event: EngineEvent, time = Date.now()): TimelineEn
       if (event.state === 'errored') return { time, kind: 'error', title: 'Errored: the app stopped restarting', ...(event.problem ? { detail: event.problem } : {}) };
       if (event.state === 'running') return { time, kind: 'success', title: 'Running' };
       if (event.state === 'stopped') return { time, kind: 'info', title: 'Stopped' };
+      if (event.state === 'sleeping') return { time, kind: 'info', title: 'Sleeping: its workers start at the next request' };
       return undefined;
     case 'app-error':
       return { time, kind: 'error', title: event.title, detail: event.detail, ...(event.stderr ? { stderr: event.stderr.split('\n') } : {}) };
