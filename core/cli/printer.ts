@@ -38,6 +38,7 @@ export class EventPrinter {
         return { text: `[${event.app}] removed\n` };
       case 'app-state':
         if (event.state === 'running') return { text: `[${event.app}] running\n` };
+        if (event.state === 'sleeping') return { text: `[${event.app}] sleeping: its workers start at the next request\n` };
         if (event.state === 'errored') return undefined; // app-error says why
         return undefined;
       case 'app-error':

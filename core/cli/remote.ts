@@ -62,6 +62,10 @@ function reportRunning(app: AppSummary, verb: string, output: Output): number {
     output.out(`${app.name} ${verb}: ${app.url} (${app.readyWorkers} worker${app.readyWorkers === 1 ? '' : 's'})\n`);
     return EXIT.ok;
   }
+  if (app.state === 'sleeping') {
+    output.out(`${app.name} is sleeping (startMode onDemand): its workers start at the first request to ${app.url}\n`);
+    return EXIT.ok;
+  }
   if (app.problem) {
     output.err(`${app.name} is ${app.state}:\n${problemText(app.problem)}`);
     return EXIT.failed;

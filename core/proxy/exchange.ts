@@ -98,7 +98,7 @@ export class Exchange implements UpstreamUser, ConnectingExchange {
     if ('unavailable' in picked) {
       if (picked.starting && !this.waitedForStart) {
         this.waitedForStart = true;
-        picked.starting.then(() => this.begin());
+        void picked.starting.then(() => this.begin()); // never rejects (IdleStop catches a failed start)
         return;
       }
       this.end(End.Failed, picked);

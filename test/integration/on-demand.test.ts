@@ -6,16 +6,20 @@
  * sweeps (each one checks idleness, then emits the metrics batch).
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import type { App } from '../../core/app/app.js';
+import type { AppSummary } from '../../core/control/protocol.js';
 import type { EngineEvent } from '../../core/events.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
 import { request } from '../helpers/http.js';
-import { copyFixture, tempDir } from '../helpers/paths.js';
-import { isAlive } from '../helpers/wait.js';
+import { interrupt } from '../helpers/interrupt.js';
+import { copyFixture, REPO, tempDir } from '../helpers/paths.js';
+import { eventually, isAlive } from '../helpers/wait.js';
 
 const HOST = 'sleepy.localhost';
 
@@ -177,5 +181,77 @@ describe('startMode onDemand and idleTimeout', () => {
     await t.engine.startApp('sleepy');
     assert.equal(app.state, 'sleeping');
     assert.deepEqual(startedPids(from), []);
+  });
+});
+
+describe('berth ls and a restarted engine show a sleeping app', () => {
+  const BERTH = path.join(REPO, 'bin', 'berth.js');
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let env: NodeJS.ProcessEnv;
+  before(async () => {
+    ({ dir, cleanup } = await tempDir('berth-ondemand-cli-'));
+    env = { ...process.env, BERTH_HOME: path.join(dir, 'home'), NODE_PATH: path.join(REPO, 'node_modules') };
+  });
+  after(() => cleanup());
+
+  function berth(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [BERTH, ...args], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c) => (stdout += c));
+      child.stderr.on('data', (c) => (stderr += c));
+      child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  /** `berth serve` (registry mode) on a free port, until its control API is announced. */
+  async function serve(): Promise<{ port: number; output: () => string; stop: () => Promise<number | null> }> {
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const child = spawn(process.execPath, [BERTH, 'serve', '--port', String(port), '--https-port', 'off'], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    let text = '';
+    child.stdout!.on('data', (c) => (text += c));
+    child.stderr!.on('data', (c) => (text += c));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await eventually(() => /Control API on ws:/.test(text) || child.exitCode !== null, 15_000);
+    assert.match(text, /Control API on ws:/);
+    return {
+      port,
+      output: () => text,
+      stop: () => {
+        interrupt(child);
+        return exited;
+      },
+    };
+  }
+
+  test('add says it sleeps, ls shows sleeping (no worker), a request wakes it, and after a restart of the engine it sleeps again', async () => {
+    const folder = await copyFixture('helloworld', dir, 'nap');
+    await writeFile(path.join(folder, 'berth.yml'), 'entry: hello.js\nstartMode: onDemand\n');
+    let served = await serve();
+    try {
+      const added = await berth(['add', 'nap']);
+      assert.equal(added.code, 0, added.stderr);
+      assert.match(added.stdout, /nap is sleeping \(startMode onDemand\): its workers start at the first request to http:\/\/nap\.localhost:\d+\//);
+      const ls = await berth(['ls']);
+      assert.match(ls.stdout, /^nap\s+sleeping\s+0\/1\s+http:\/\/nap\.localhost/m);
+      const list = JSON.parse((await berth(['ls', '--json'])).stdout) as AppSummary[];
+      assert.deepEqual(list.map((a) => [a.name, a.state, a.readyWorkers]), [['nap', 'sleeping', 0]]);
+      assert.equal((await request(served.port, { host: 'nap.localhost' })).body, 'Hello, world!');
+      assert.match((await berth(['ls'])).stdout, /^nap\s+running\s+1\/1/m);
+    } finally {
+      assert.equal(await served.stop(), 0);
+    }
+    served = await serve();
+    try {
+      await eventually(async () => /^nap\s+sleeping\s+0\/1/m.test((await berth(['ls'])).stdout), 15_000, 200);
+      assert.equal((await request(served.port, { host: 'nap.localhost' })).body, 'Hello, world!');
+    } finally {
+      assert.equal(await served.stop(), 0);
+    }
   });
 });

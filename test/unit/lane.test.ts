@@ -22,6 +22,7 @@ describe('chooseLane', () => {
       [{ debugHeaderEnabled: true }, /debugHeaderEnabled/],
       [{ nodeProcessStickySessions: true }, /nodeProcessStickySessions/],
       [{ requestTimeout: 5000 }, /requestTimeout/],
+      [{ idleTimeout: 900 }, /idleTimeout needs to see every request/],
       [{ maxConcurrentRequestsPerProcess: 10 }, /maxConcurrentRequestsPerProcess is 10/],
     ];
     for (const [change, reason] of cases) {
