@@ -5,6 +5,7 @@
  */
 import { startService, type Service } from '../core/control/service.js';
 import { readToken } from '../core/control/token.js';
+import { DEFAULT_HTTPS_PORT } from '../core/engine/https.js';
 import { engineEnvironment } from './engine-env.js';
 import type { EngineLaunch, EngineMessage, MainMessage } from './engine-protocol.js';
 
@@ -38,6 +39,8 @@ async function main(): Promise<void> {
       mode: 'registry',
       host: '127.0.0.1',
       port: launch.port,
+      // HTTPS next to HTTP: https://<app>.localhost:8443; a taken port turns it off with a reason (https.status says it).
+      https: { port: DEFAULT_HTTPS_PORT, home: launch.home, optional: true },
       env: engineEnvironment(process.env, launch),
       allowedOrigins: [launch.allowedOrigin],
       onInternalError: (error) => console.error('berth engine: control API error:', error),

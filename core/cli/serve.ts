@@ -12,9 +12,8 @@ import { EventPrinter } from './printer.js';
 import { Dashboard } from '../ui/dashboard.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_CLIENT_LIMITS, type ClientLimits } from '../proxy/client-limits.js';
+import { DEFAULT_HTTPS_PORT } from '../engine/https.js';
 
-/** The HTTPS front's port unless --https-port says otherwise (443 needs a user who may bind it). */
-const DEFAULT_HTTPS_PORT = 8443;
 
 export const SERVE_USAGE = `  berth serve [<folder>...] [--host <address>] [--port <port>] [--https-port <port>|off] [--control-port <port>] [--follow-logs]
               [--headers-timeout <ms>] [--body-idle-timeout <ms>] [--max-connections <n>]`;

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { EngineError, type Engine } from '../engine.js';
 import { ControlCallError } from './call-errors.js';
+import { httpsStatus, trustHttps } from './https-trust.js';
 import { selectLines } from './log-lines.js';
 import type { EngineInfo, Method, Params, Result } from './protocol.js';
 import { writeSettings } from './settings-file.js';
@@ -108,5 +109,7 @@ export function makeHandlers({ engine, home, info }: HandlerContext): Handlers {
         const written = await engine.cpuProfile(app, snapshots, seconds ?? 10, worker);
         return { file: written.path, bytes: written.size, pid: written.pid };
       }),
+    'https.status': () => httpsStatus(engine),
+    'https.trust': () => trustHttps(engine),
   };
 }

@@ -141,6 +141,8 @@ export const PARAMS: { [M in Method]: Check<Params<M>> } = {
   'debug.info': debug,
   'debug.heapSnapshot': debug,
   'debug.cpuProfile': debug,
+  'https.status': none,
+  'https.trust': none,
 };
 
 export const METHODS = Object.keys(PARAMS) as Method[];

@@ -72,6 +72,30 @@ export interface EngineInfo {
   platform: string;
 }
 
+/** The HTTPS front and the local CA behind it, with what trusting the CA takes on the engine's system. */
+export interface HttpsStatus {
+  /** The HTTPS front's port; null when HTTPS is off. */
+  port: number | null;
+  /** Why HTTPS is off although it was asked for (its default port was taken); null otherwise. */
+  problem: string | null;
+  /** The local CA's certificate file; null when the engine runs without HTTPS. */
+  caPath: string | null;
+  /** The CA's SHA-1 thumbprint (hex), as certutil and macOS's security tool name it; null without HTTPS. */
+  thumbprint: string | null;
+  /** Berth adds the CA itself on `https.trust` (Windows: certutil on the current user's Root store; Windows asks to confirm). */
+  canInstall: boolean;
+  /** The commands that trust the CA on this system, per store: run them yourself where `canInstall` is false. */
+  steps: { label: string; commands: string[] }[];
+}
+
+export interface HttpsTrustResult {
+  /** certutil added the CA to the current user's Root store (Windows). False: run `status.steps`' commands. */
+  installed: boolean;
+  /** certutil's output (Windows); empty elsewhere. */
+  output: string;
+  status: HttpsStatus;
+}
+
 export interface AppSummary {
   name: string;
   folder: string;
@@ -325,6 +349,14 @@ export interface Calls {
   'debug.info': { params: DebugParams; result: DebugInfo };
   'debug.heapSnapshot': { params: DebugParams; result: { file: string; bytes: number; pid: number } };
   'debug.cpuProfile': { params: DebugParams; result: { file: string; bytes: number; pid: number } };
+  /** The HTTPS front, the local CA and the commands that trust it on the engine's system. */
+  'https.status': { params: Record<string, never>; result: HttpsStatus };
+  /**
+   * Trusts the local CA, only when asked (the desktop app's button): on Windows Berth runs certutil on the current
+   * user's Root store (no admin rights; Windows shows its own confirmation); elsewhere nothing is run and the result
+   * has the exact commands. HTTPS_OFF without HTTPS; TRUST_FAILED when certutil fails (or the user declines).
+   */
+  'https.trust': { params: Record<string, never>; result: HttpsTrustResult };
 }
 
 export type Method = keyof Calls;
@@ -377,6 +409,10 @@ export type ErrorCode =
   | 'NOT_IMPLEMENTED'
   /** Debugging could not start or a snapshot/profile failed (no free port, debugging turned off, worker gone). */
   | 'DEBUG_FAILED'
+  /** The engine runs without HTTPS (https.trust has no CA to trust). */
+  | 'HTTPS_OFF'
+  /** certutil could not add the CA (the user declined Windows' confirmation, or the store is locked). */
+  | 'TRUST_FAILED'
   | 'INTERNAL';
 
 /** Refusals at connection time (HTTP status of the WebSocket handshake, with a JSON body `{ code, message }`). */

@@ -13,6 +13,9 @@ import { HostCertificates } from '../tls/host-certificates.js';
 import { caPaths, LocalCa } from '../tls/local-ca.js';
 import { listenError } from './errors.js';
 
+/** The HTTPS front's port unless told otherwise (`berth serve --https-port`, the desktop app); 443 needs a user who may bind it. */
+export const DEFAULT_HTTPS_PORT = 8443;
+
 export interface HttpsOptions {
   /** The HTTPS front's port (8443 for `berth serve`; 0: any free port). */
   port: number;
@@ -64,6 +67,11 @@ export class EngineHttps {
     for (const [key, value] of Object.entries(env)) if ((platform === 'win32' ? key.toUpperCase() : key) !== 'NODE_EXTRA_CA_CERTS') result[key] = value;
     result.NODE_EXTRA_CA_CERTS = this.userExtraCa ? path.join(options.home, COMBINED_CA_FILE) : caPaths(options.home).cert;
     this.env = result;
+  }
+
+  /** The local CA's certificate file (made when the front starts, also when its port turns out taken). */
+  get caPath(): string {
+    return caPaths(this.options.home).cert;
   }
 
   /** The HTTPS front's port and the CA's certificate file, once listening. */

@@ -189,7 +189,8 @@ export class ClientConnection implements ExchangeClient {
     if (!app) {
       this.buffered = null;
       this.closeAfterResponse = true; // the body, if any, was not read
-      this.respond(htmlResponse(404, renderUnknownHostPage(head.host, this.router.hostedApps())));
+      const info = this.clientInfo;
+      this.respond(htmlResponse(404, renderUnknownHostPage(head.host, this.router.hostedApps(), info.secure ? info.localPort : undefined)));
       return;
     }
     const headLength = end + 4 - start;

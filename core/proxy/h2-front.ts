@@ -111,7 +111,7 @@ class H2Request implements ExchangeClient {
     this.head = head;
     const app = this.router.route(head);
     if (!app) {
-      this.sendBuffer(htmlResponse(404, renderUnknownHostPage(head.host, this.router.hostedApps())));
+      this.sendBuffer(htmlResponse(404, renderUnknownHostPage(head.host, this.router.hostedApps(), this.clientInfo.localPort)));
       return;
     }
     const headLength = head.text.length + 4;

@@ -57,8 +57,20 @@ export interface HostedApp {
   state: string;
 }
 
-/** The page for a host no app answers on: lists the hosted apps. */
-export function renderUnknownHostPage(host: string | undefined, apps: readonly HostedApp[]): string {
+/** An app's URL as reached over the HTTPS front on `port` (443: no port in the URL). */
+export function httpsUrl(url: string, port: number): string {
+  const parsed = new URL(url);
+  parsed.protocol = 'https:';
+  parsed.port = String(port);
+  return parsed.href;
+}
+
+/**
+ * The page for a host no app answers on: lists the hosted apps. Reached over HTTPS (`httpsPort`: the port the request
+ * came to), it links the apps over HTTPS on that port.
+ */
+export function renderUnknownHostPage(host: string | undefined, hosted: readonly HostedApp[], httpsPort?: number): string {
+  const apps = httpsPort === undefined ? hosted : hosted.map((a) => ({ ...a, url: httpsUrl(a.url, httpsPort) }));
   const list = apps.length
     ? `<ul>\n${apps.map((a) => `<li><a href="${escapeHtml(a.url)}">${escapeHtml(a.url)}</a> — ${escapeHtml(a.name)} (${escapeHtml(a.state)})</li>`).join('\n')}\n</ul>`
     : '<p>No apps are hosted yet. Start one with <code>berth serve &lt;folder&gt;</code> or drop a folder on Berth\'s window.</p>';

@@ -26,7 +26,7 @@ export interface TestService {
  * discovery file in a fresh temporary Berth home (removed by stop). Fixture apps find `ws` through NODE_PATH.
  */
 export async function startTestService(
-  options: { mode?: 'registry' | 'folders'; watchFiles?: boolean; allowedOrigins?: string[]; home?: string; serveHttp?: ServiceOptions['serveHttp'] } = {},
+  options: { mode?: 'registry' | 'folders'; watchFiles?: boolean; allowedOrigins?: string[]; home?: string; serveHttp?: ServiceOptions['serveHttp']; https?: boolean } = {},
 ): Promise<TestService> {
   const home = options.home ?? (await mkdtemp(path.join(os.tmpdir(), 'berth-home-')));
   const recorder = new EventRecorder();
@@ -40,6 +40,7 @@ export async function startTestService(
     ...(options.watchFiles !== undefined ? { watchFiles: options.watchFiles } : {}),
     ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
     ...(options.serveHttp ? { serveHttp: options.serveHttp } : {}),
+    ...(options.https ? { https: { port: 0, home } } : {}),
     attach: (engine) => engine.on('event', recorder.record),
     onInternalError: (error) => internalErrors.push(error),
   });

@@ -14,6 +14,7 @@ import tls from 'node:tls';
 import { WebSocket } from 'ws';
 import { caPaths } from '../../core/tls/local-ca.js';
 import { addRunningApp, startEngine, type TestEngine } from '../helpers/engine.js';
+import { request } from '../helpers/http.js';
 import { copyFixture, tempDir } from '../helpers/paths.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -151,6 +152,22 @@ describe('HTTPS front', () => {
     assert.equal(answer.alpn, 'http/1.1');
     assert.equal(answer.status, 200);
     assert.equal(answer.body, 'hello from https-probe');
+  });
+
+  test('the unknown-host page reached over HTTPS links the apps over HTTPS (h2 and HTTP/1.1)', async () => {
+    const h1 = await h1Get('nothing.localhost', '/');
+    assert.equal(h1.status, 404);
+    assert.ok(h1.body.includes(`<a href="https://alpha.localhost:${port}/">`), h1.body);
+    const session = await connectH2('nothing.localhost');
+    try {
+      const answer = await h2Request(session, { ':path': '/', ':authority': 'nothing.localhost' });
+      assert.equal(answer.status, 404);
+      assert.ok(answer.body.includes(`<a href="https://beta.localhost:${port}/">`), answer.body);
+    } finally {
+      session.close();
+    }
+    const plain = await request(t.port, { host: 'nothing.localhost' });
+    assert.ok(plain.body.includes(`<a href="http://alpha.localhost:${t.port}/">`), plain.body);
   });
 
   test('SNI: each app gets its own certificate, issued by the CA', async () => {

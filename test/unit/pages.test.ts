@@ -100,6 +100,13 @@ describe('renderUnknownHostPage', () => {
     assert.ok(!html.includes('<evil>'));
   });
 
+  test('reached over HTTPS, it links the apps over HTTPS on the port the request came to', () => {
+    const apps = [{ name: 'shop', url: 'http://shop.localhost:8080/', state: 'running' }];
+    assert.ok(renderUnknownHostPage('x.localhost', apps, 8443).includes('<a href="https://shop.localhost:8443/">https://shop.localhost:8443/</a>'));
+    assert.ok(renderUnknownHostPage('x.localhost', apps, 443).includes('<a href="https://shop.localhost/">'));
+    assert.ok(renderUnknownHostPage('x.localhost', [{ name: 'a', url: 'http://a.localhost/', state: 'sleeping' }], 8443).includes('https://a.localhost:8443/'));
+  });
+
   test('no host and no apps', () => {
     const html = renderUnknownHostPage(undefined, []);
     assert.ok(html.includes('No app was named in this request'));
