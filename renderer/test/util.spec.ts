@@ -87,6 +87,9 @@ describe('shared with the main process', () => {
     expect(overallState([{ state: 'starting' }, { state: 'errored' }])).toBe('failed');
     expect(overallState([{ state: 'missing' }])).toBe('failed');
     expect(overallState([{ state: 'stopped' }])).toBe('stopped');
+    // Sleeping (onDemand, idle) is calm: it serves at the next request.
+    expect(overallState([{ state: 'sleeping' }, { state: 'stopped' }])).toBe('running');
+    expect(overallState([{ state: 'sleeping' }, { state: 'starting' }])).toBe('starting');
   });
   it('finds the log folder next to the entry script, or takes an absolute logDirectory as it is', () => {
     expect(logFolder({ folder: 'C:\\apps\\shop', entry: 'C:\\apps\\shop\\src\\server.js', logDirectory: 'iisnode' })).toBe('C:\\apps\\shop\\src\\iisnode');

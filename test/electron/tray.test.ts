@@ -98,6 +98,19 @@ describe('tray menu', () => {
     assert.equal(trayHeadline(snapshot({ apps: [] })), 'Berth: no apps yet');
   });
 
+  test('a sleeping app (onDemand, idle) is calm: the icon stays running, the headline counts it, its menu can open and stop it', () => {
+    const sleepy = snapshot({ apps: [app('a', 'sleeping'), app('b', 'stopped')] });
+    assert.equal(trayState(sleepy), 'running');
+    assert.equal(trayState(snapshot({ apps: [app('a', 'sleeping')] })), 'running');
+    assert.equal(trayHeadline(snapshot({ apps: [app('a', 'running'), app('b', 'sleeping')] })), 'Berth: 1 of 2 apps running, 1 sleeping');
+    assert.equal(trayTooltip(sleepy), 'Berth: 0 of 2 apps running, 1 sleeping');
+    const items = buildTrayMenu(sleepy, recorder().actions);
+    assert.equal(find(items, 'app:a').label, 'a: Sleeping');
+    assert.equal(find(items, 'open:a').enabled, true);
+    assert.ok(find(items, 'stop:a'));
+    assert.equal(find(items, 'stop-all').enabled, true);
+  });
+
   test('the tooltip names apps that need attention, within Windows\' 127 characters', () => {
     const tip = trayTooltip(snapshot({ apps: [app('shop', 'errored'), app('api', 'running')] }));
     assert.equal(tip, 'Berth: 1 of 2 apps running\nshop: Errored');
