@@ -302,7 +302,7 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
     const app = this.hosted(name);
     const file = await settingsFileOf(record);
     const result = await write({ file, env: record.env, platform: this.platform });
-    const changed = result.changes.filter((c) => c.from !== c.to);
+    const changed = result.changes.filter((c) => c.secret === true || c.from !== c.to);
     if (!changed.length) return { result, takesEffect: 'none' };
     this.report({ type: 'settings-written', app: name, file, changes: changed.map((c) => ({ setting: c.setting, to: c.to })) });
     if (app.state === 'stopped' || app.state === 'sleeping') return { result, takesEffect: 'next-start' };

@@ -119,7 +119,8 @@ export class WorkerSpawner {
     const endpoint = settings.portMode === 'tcp' || start ? String(await freeLoopbackPort()) : workerEndpoint(platform, endpointId());
     // web.config's appSettings sit between the inherited environment and Berth's own variables (iisnode's order).
     const extraEnv = this.options.extraEnv();
-    const workerEnv = workerEnvironment(extraEnv ? { ...env, ...extraEnv } : env, settings, endpoint, platform);
+    // berth.yml's env sits over both, under Berth's own variables (PORT and the like, which the loader refuses there).
+    const workerEnv = workerEnvironment(extraEnv ? { ...env, ...extraEnv } : env, settings, endpoint, platform, generation.version.config.env);
     if (settings.recycleSignalEnabled) workerEnv.IISNODE_CONTROL_PIPE = await this.options.controlPipe();
     const debug = generation.debug;
     const logs = generation.logs;

@@ -44,6 +44,8 @@ restart  Stops, then starts with fresh files.          recycle  Graceful upgrade
 enable   Starts the app with the engine, and now.      disable  Keeps the app stopped, also after a restart.
 logs     The app's recent output; -f follows it.       config   Shows settings and their source, or writes them to
                                                                 the app's berth.yml (comments kept); it recycles.
+                                                                env.<NAME>=<value> sets an environment variable
+                                                                of the app (shown masked; --unset env.<NAME>).
 debug    on: one debug worker with node's inspector (--break: paused on the first line; --cookie: only requests
          carrying the debug cookie); prints how to attach from Chrome/Edge DevTools or VS Code. off: back to normal.
 snapshot Writes a heap snapshot of a worker (open it in DevTools' Memory panel) into <Berth home>/snapshots.

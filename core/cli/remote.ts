@@ -14,6 +14,7 @@ import { defaultBerthHome, homeFile } from '../home.js';
 import { CliError, EXIT, parse, type Command, type Output } from './command.js';
 import { events } from './events-command.js';
 import { bytes, duration, number, table } from './format.js';
+import { ENV_MASK } from '../shared/env-vars.js';
 
 const io: Output = {
   out: (text) => process.stdout.write(text),
@@ -287,13 +288,22 @@ const config: Command = async (connect, args, output) => {
   const client = await connect();
   if (assignments.length || unset.length) {
     const settings: Record<string, SettingValue | null> = {};
+    // env.NAME=value sets one of the app's environment variables (taken as text, as written).
+    const env: Record<string, string | null> = {};
     for (const assignment of assignments) {
       const eq = assignment.indexOf('=');
       if (eq <= 0) throw new CliError(EXIT.usage, `berth config: "${assignment}" is not <setting>=<value>.`);
-      settings[assignment.slice(0, eq)] = parseSettingValue(assignment.slice(eq + 1));
+      const key = assignment.slice(0, eq);
+      if (/^env\./i.test(key)) env[key.slice(4)] = assignment.slice(eq + 1);
+      else settings[key] = parseSettingValue(assignment.slice(eq + 1));
     }
-    for (const name of unset) settings[name] = null;
-    const result = await client.call('config.set', { app, settings });
+    for (const name of unset) {
+      if (/^env\./i.test(name)) env[name.slice(4)] = null;
+      else settings[name] = null;
+    }
+    const hasSettings = Object.keys(settings).length > 0;
+    const hasEnv = Object.keys(env).length > 0;
+    const result = await client.call('config.set', { app, ...(hasSettings || !hasEnv ? { settings } : {}), ...(hasEnv ? { env } : {}) });
     if (values.json) {
       output.out(`${JSON.stringify(result, null, 2)}\n`);
       return EXIT.ok;
@@ -321,6 +331,8 @@ const config: Command = async (connect, args, output) => {
   });
   if (rows.length) output.out(table([['setting', 'value', 'from'], ...rows]));
   else output.out('Every setting has its default value (`--all` lists them).\n');
+  // Names only: the engine never sends the values (they may be secrets); they are in the settings file.
+  if (view.env.length) output.out(table([['env', 'value', 'from'], ...view.env.map((v) => [v.name, ENV_MASK, `${path.basename(v.file)}:${v.line}`])]));
   for (const warning of view.warnings) output.out(`warning: ${warning}\n`);
   return EXIT.ok;
 };

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { deepYamlNesting, oversizeIssue } from './file-guard.js';
 import { isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { readEnvMap } from './env-map.js';
 import { closest, coerce, expandPercentVars } from './values.js';
+import { ENV_KEY } from '../shared/env-vars.js';
 import { defaultSettings, SETTING_BY_KEY, SETTING_NAMES, SETTINGS, type SettingDef, type SettingName, type Settings } from './schema.js';
 import { ConfigError, type ConfigIssue } from './issues.js';
 
@@ -23,6 +25,13 @@ export interface LoadedConfig {
   /** The YAML file that was read, if any. */
   file?: string;
   warnings: ConfigIssue[];
+  /**
+   * The app's own environment variables (berth.yml's `env:`), for its workers. Values may be secrets: never put them
+   * in an event, a log line or a view (show `ENV_MASK`).
+   */
+  env: Record<string, string>;
+  /** The line of berth.yml each variable is on. */
+  envLines: Record<string, number>;
 }
 
 export interface LoadOptions {
@@ -41,6 +50,8 @@ export async function loadConfig(folder: string, options: LoadOptions = {}): Pro
   const sources = Object.fromEntries(SETTING_NAMES.map((n) => [n, { kind: 'default' }])) as Record<SettingName, SettingSource>;
   const errors: ConfigIssue[] = [];
   const warnings: ConfigIssue[] = [];
+  const appEnv: Record<string, string> = {};
+  const envLines: Record<string, number> = {};
 
   applyEnvironment(env, settings, sources, errors);
 
@@ -55,6 +66,8 @@ export async function loadConfig(folder: string, options: LoadOptions = {}): Pro
       const outcome = await readFileSettings({ file, text, iisnodeDialect: name !== BERTH_FILE, env, settings, sources });
       Object.assign(settings, outcome.settings);
       Object.assign(sources, outcome.sources);
+      Object.assign(appEnv, outcome.env);
+      Object.assign(envLines, outcome.envLines);
       errors.push(...outcome.errors);
       warnings.push(...outcome.warnings);
     }
@@ -68,7 +81,7 @@ export async function loadConfig(folder: string, options: LoadOptions = {}): Pro
     });
   }
   if (errors.length) throw new ConfigError(errors);
-  return { settings: settings as Settings, sources, ...(found[0] ? { file: found[0] } : {}), warnings };
+  return { settings: settings as Settings, sources, ...(found[0] ? { file: found[0] } : {}), warnings, env: appEnv, envLines };
 }
 
 async function readOptional(file: string): Promise<string | undefined> {
@@ -128,16 +141,18 @@ export interface FileJob {
 export interface FileOutcome {
   settings: Record<SettingName, unknown>;
   sources: Record<SettingName, SettingSource>;
+  env: Record<string, string>;
+  envLines: Record<string, number>;
   errors: ConfigIssue[];
   warnings: ConfigIssue[];
 }
 
 /** Reads a settings file's text into a copy of the job's settings. Pure; also what the parse thread runs. */
 export function applyFileJob(job: FileJob): FileOutcome {
-  const outcome: FileOutcome = { settings: { ...job.settings }, sources: { ...job.sources }, errors: [], warnings: [] };
+  const outcome: FileOutcome = { settings: { ...job.settings }, sources: { ...job.sources }, env: {}, envLines: {}, errors: [], warnings: [] };
   const deep = deepYamlNesting(job.file, job.text);
   if (deep) outcome.errors.push(deep);
-  else applyFile(job.file, job.text, job.iisnodeDialect, job.env, outcome.settings, outcome.sources, outcome.errors, outcome.warnings);
+  else applyFile(job.file, job.text, job.iisnodeDialect, job.env, outcome, outcome.errors, outcome.warnings);
   return outcome;
 }
 
@@ -199,11 +214,11 @@ function applyFile(
   text: string,
   iisnodeDialect: boolean,
   env: NodeJS.ProcessEnv,
-  settings: Record<SettingName, unknown>,
-  sources: Record<SettingName, SettingSource>,
+  outcome: Pick<FileOutcome, 'settings' | 'sources' | 'env' | 'envLines'>,
   errors: ConfigIssue[],
   warnings: ConfigIssue[],
 ): void {
+  const { settings, sources } = outcome;
   const lines = new LineCounter();
   const source = adaptFlatYaml(text, iisnodeDialect ? 'iisnode' : 'berth');
   // uniqueKeys is checked below: the yaml package's own check compares every key with every other (seconds on a
@@ -250,6 +265,10 @@ function applyFile(
     const key = keyNode && keyNode.value !== null ? String(keyNode.value).trim() : '';
     if (!key) {
       errors.push({ severity: 'error', ...where, message: 'has a value without a key.', fix: 'Write the setting name before the colon.' });
+      continue;
+    }
+    if (key.toLowerCase() === ENV_KEY) {
+      readEnvMap(file, (pair.key ?? pair.value) as YamlNode, pair.value as YamlNode | null, iisnodeDialect, at, outcome, errors);
       continue;
     }
     const name = SETTING_BY_KEY.get(key.toLowerCase());

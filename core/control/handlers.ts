@@ -57,8 +57,8 @@ export function makeHandlers({ engine, home, info }: HandlerContext): Handlers {
     'apps.restart': async ({ app }) => appSummary(engine, await engine.restartApp(app)),
     'apps.recycle': async ({ app, reason }) => recycleResult(engine, await engine.recycleApp(app, reason ?? 'asked through the control API')),
     'config.get': ({ app }) => appConfigView(engine, app),
-    'config.set': async ({ app, settings }) => {
-      const { result, takesEffect } = await engine.writeSettings(app, (target) => writeSettings({ ...target, patch: settings }));
+    'config.set': async ({ app, settings, env }) => {
+      const { result, takesEffect } = await engine.writeSettings(app, (target) => writeSettings({ ...target, patch: settings ?? {}, ...(env ? { envPatch: env } : {}) }));
       return { ...result, takesEffect };
     },
     'logs.get': ({ app, lines, streams }) => selectLines(engine.logLines(app), lines ?? 100, streams),

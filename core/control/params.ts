@@ -71,6 +71,15 @@ const settingsPatch: Check<Record<string, string | number | boolean | null>> = (
   return value as Record<string, string | number | boolean | null>;
 };
 
+const envPatch: Check<Record<string, string | number | boolean | null>> = (value, name) => {
+  const patch = settingsPatch(value, name);
+  if (Object.keys(patch).length > MAX_ENV_PATCH) throw new ParamError(name, `"${name}" names more than ${MAX_ENV_PATCH} variables.`);
+  return patch;
+};
+
+/** Variables one config.set may change. */
+const MAX_ENV_PATCH = 500;
+
 function optional<T>(check: Check<T>): Optional<T> {
   const wrapped = ((value: unknown, name: string) => (value === undefined ? undefined : check(value, name))) as Optional<T>;
   wrapped.optional = true;
@@ -127,7 +136,11 @@ export const PARAMS: { [M in Method]: Check<Params<M>> } = {
   'apps.restart': object({ app }),
   'apps.recycle': object({ app, reason: optional(text({ max: 200 })) }),
   'config.get': object({ app }),
-  'config.set': object({ app, settings: settingsPatch }),
+  'config.set': (value, name) => {
+    const params = object({ app, settings: optional(settingsPatch), env: optional(envPatch) })(value, name);
+    if (!params.settings && !params.env) throw new ParamError('settings', 'config.set needs "settings" or "env" (or both) naming at least one change.');
+    return params;
+  },
   'logs.get': object({ app, lines: optional(wholeNumber(0, MAX_LOG_LINES)), streams: optional(streams) }),
   'metrics.get': object({ app: optional(app) }),
   'metrics.history': object({ app, seconds: optional(wholeNumber(1, 600)) }),

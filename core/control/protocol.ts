@@ -202,19 +202,35 @@ export interface ConfigView {
   /** Where `config.set` writes: the file in use, else berth.yml in the app folder. */
   writesTo: string;
   settings: SettingView[];
+  /**
+   * The app's own environment variables (berth.yml's `env:`), names only: values are never sent (they may be
+   * secrets); `config.set`'s `env` replaces or removes them.
+   */
+  env: EnvVarView[];
   /** Warnings about the file (unknown keys, ignored settings), formatted with file:line. */
   warnings: string[];
   /** The configuration cannot be used (the values shown are the defaults); the issues with file:line. */
   error?: Problem;
 }
 
+/** One of the app's environment variables, without its value. */
+export interface EnvVarView {
+  name: string;
+  /** Where it is set: berth.yml and its line. */
+  file: string;
+  line: number;
+}
+
 export interface SettingChange {
+  /** The setting's name; `env.<NAME>` for one of the app's environment variables. */
   setting: string;
   /** The key as written in the file (the user's spelling is kept when the key existed). */
   key: string;
   from: SettingValue | null;
   /** null: the key was removed (the value falls back to the environment or the default). */
   to: SettingValue | null;
+  /** An environment variable: `from` and `to` are masked (`••••`, or null when not set), and it did change. */
+  secret?: boolean;
 }
 
 export interface ConfigWriteResult {
@@ -325,9 +341,10 @@ export interface Calls {
   'config.get': { params: AppRef; result: ConfigView };
   /**
    * Writes settings to the app's berth.yml (or iisnode.yml when that is the file in use), keeping comments and order.
-   * `null` removes a key. Every value is validated first; nothing is written unless all are valid.
+   * `null` removes a key. Every value is validated first; nothing is written unless all are valid. `env` sets the
+   * app's environment variables in berth.yml (name → value; null removes one); give `settings`, `env` or both.
    */
-  'config.set': { params: AppRef & { settings: Record<string, SettingValue | null> }; result: ConfigWriteResult };
+  'config.set': { params: AppRef & { settings?: Record<string, SettingValue | null>; env?: Record<string, SettingValue | null> }; result: ConfigWriteResult };
   /** The app's latest output lines (at most 5000). */
   'logs.get': { params: AppRef & { lines?: number; streams?: LogStream[] }; result: LogLine[] };
   'metrics.get': { params: { app?: string }; result: MetricsBatch };

@@ -18,6 +18,7 @@ import { SETTING_BY_KEY, SETTINGS, type SettingDef, type SettingName } from '../
 import { closest, coerce, expandPercentVars } from '../config/values.js';
 import { writeFileAtomic } from '../registry/atomic-write.js';
 import type { ErrorCode, SettingChange, SettingValue } from './protocol.js';
+import { applyEnvChanges, envMismatch, planEnvChanges, type PlannedEnvChange } from './settings-env.js';
 
 export class SettingsFileError extends Error {
   constructor(
@@ -101,6 +102,8 @@ export interface WriteSettingsOptions {
   /** The file to change (created when missing). */
   file: string;
   patch: Record<string, unknown>;
+  /** Changes to the app's own environment variables (berth.yml's `env:`): name → value, null removes. */
+  envPatch?: Record<string, unknown>;
   /** The environment the app's configuration is loaded with (for %VAR% expansion and the read-back). */
   env: NodeJS.ProcessEnv;
   platform?: NodeJS.Platform;
@@ -116,7 +119,15 @@ export interface WriteSettingsResult {
 export async function writeSettings(options: WriteSettingsOptions): Promise<WriteSettingsResult> {
   const { file, env } = options;
   const planned = planChanges(options.patch, env);
+  const plannedEnv = planEnvChanges(options.envPatch ?? {}, (message, details) => new SettingsFileError('INVALID_SETTING', message, details));
   const dialect = path.basename(file).toLowerCase() === BERTH_FILE ? 'berth' : 'iisnode';
+  if (plannedEnv.length && dialect === 'iisnode') {
+    throw new SettingsFileError(
+      'INVALID_SETTING',
+      `env (the app's environment variables) is kept in berth.yml only, and this app uses ${path.basename(file)}. Rename ${path.basename(file)} to berth.yml (Berth reads the same settings there), then set the variables.`,
+      { setting: 'env', file },
+    );
+  }
 
   let original = '';
   let created = false;
@@ -166,16 +177,17 @@ export async function writeSettings(options: WriteSettingsOptions): Promise<Writ
     }
     changes.push({ setting: change.name, key, from: current, to: change.write });
   }
+  changes.push(...applyEnvChanges(doc, map, plannedEnv, removePair));
 
   // Values that are already what was asked for: the file is left exactly as it is.
-  if (changes.every((c) => c.from === c.to)) return { file, created: false, changes };
+  if (changes.every((c) => !c.secret && c.from === c.to)) return { file, created: false, changes };
   let text = doc.toString({ lineWidth: 0, singleQuote: true });
   if (map.items.length === 0 && !doc.commentBefore && !map.commentBefore && !map.comment && !doc.comment) text = '';
   if (crlf) text = text.replace(/\r?\n/g, '\r\n');
   if (bom) text = `\uFEFF${text}`;
   if (text === original) return { file, created: false, changes };
 
-  await readBack(file, text, planned, env);
+  await readBack(file, text, planned, plannedEnv, env);
   try {
     await writeFileAtomic(file, text, { ...(mode !== undefined ? { mode } : {}), ...(options.platform ? { platform: options.platform } : {}) });
   } catch (error) {
@@ -231,7 +243,7 @@ function removePair(map: YAMLMap<unknown, unknown>, pair: Pair<unknown, unknown>
  * Reads the new text with Berth's loader (in a temporary folder, under the same file name) and checks that every
  * changed setting reads as intended. Problems the file already had with other keys do not count.
  */
-async function readBack(file: string, text: string, planned: readonly PlannedChange[], env: NodeJS.ProcessEnv): Promise<void> {
+async function readBack(file: string, text: string, planned: readonly PlannedChange[], plannedEnv: readonly PlannedEnvChange[], env: NodeJS.ProcessEnv): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-settings-'));
   try {
     await writeFile(path.join(dir, path.basename(file)), text);
@@ -246,9 +258,10 @@ async function readBack(file: string, text: string, planned: readonly PlannedCha
           break;
         }
       }
+      mismatch ??= envMismatch(loaded.env, plannedEnv);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
-      const ours = error.issues.filter((issue) => !issue.key || names.has(SETTING_BY_KEY.get(issue.key.toLowerCase()) ?? ''));
+      const ours = error.issues.filter((issue) => !issue.key || names.has(SETTING_BY_KEY.get(issue.key.toLowerCase()) ?? '') || (plannedEnv.length > 0 && issue.key.startsWith('env')));
       if (ours.length) mismatch = ours.map(formatIssue).join('; ');
     }
     if (mismatch) {

@@ -172,6 +172,8 @@ export function configView(record: AppRecordView, loaded: LoadedConfig | undefin
       file: loaded.file ?? null,
       writesTo,
       settings: SETTING_NAMES.map((name) => settingView(name, loaded.settings[name], sourceView(name, loaded.sources[name], record.overrides))),
+      // Names and lines only: values may be secrets and never leave the engine.
+      env: loaded.file ? Object.keys(loaded.env).map((name) => ({ name, file: loaded.file!, line: loaded.envLines[name] ?? 0 })) : [],
       warnings: loaded.warnings.map(formatIssue),
     };
   }
@@ -181,6 +183,7 @@ export function configView(record: AppRecordView, loaded: LoadedConfig | undefin
     file,
     writesTo,
     settings: SETTING_NAMES.map((name) => settingView(name, defaults[name], { kind: 'default' })),
+    env: [],
     warnings: [],
     ...(error ? { error: problemView(error) } : {}),
   };

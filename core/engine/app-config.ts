@@ -13,6 +13,8 @@ export interface SettingsChange {
   setting: string;
   from: unknown;
   to: string | number | boolean | null;
+  /** An environment variable's change: `to` is already masked (never its value), and it did change. */
+  secret?: boolean;
 }
 
 /** When written settings apply: not at all (nothing changed), at the next start, or by the recycle under way. */

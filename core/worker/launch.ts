@@ -29,11 +29,19 @@ function hasVariable(env: NodeJS.ProcessEnv, name: string, platform: Platform): 
 }
 
 /**
- * A worker's environment: Berth's own, then the variables iisnode gave its node processes. Unlike iisnode, the
- * values Berth sets win over inherited ones (a machine-wide PORT or NODE_ENV broke iisnode apps).
+ * A worker's environment: the inherited one, then the app's own variables (berth.yml's `env:`, over any spelling of
+ * the same name), then Berth's own and the variables iisnode gave its node processes. Unlike iisnode, the values
+ * Berth sets win over inherited ones (a machine-wide PORT or NODE_ENV broke iisnode apps).
  */
-export function workerEnvironment(base: NodeJS.ProcessEnv, settings: Settings, endpoint: string, platform: Platform): NodeJS.ProcessEnv {
+export function workerEnvironment(
+  base: NodeJS.ProcessEnv,
+  settings: Settings,
+  endpoint: string,
+  platform: Platform,
+  appEnv: Readonly<Record<string, string>> = {},
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base };
+  for (const [name, value] of Object.entries(appEnv)) setVariable(env, name, value, platform);
   setVariable(env, 'PORT', endpoint, platform);
   setVariable(env, 'IISNODE_VERSION', IISNODE_COMPAT_VERSION, platform);
   setVariable(env, 'BERTH_VERSION', BERTH_VERSION, platform);

@@ -11,7 +11,7 @@ describe('app settings store', () => {
     const engine = new FakeEngine()
       .on('config.get', () => view)
       .on('config.set', (p) => {
-        view = configView({ settings: view.settings.map((s) => (s.name in p.settings ? { ...s, value: p.settings[s.name]!, source: { kind: 'file', file: '/home/me/shop/berth.yml', line: 9 } } : s)) });
+        view = configView({ settings: view.settings.map((s) => (p.settings && s.name in p.settings ? { ...s, value: p.settings[s.name]!, source: { kind: 'file', file: '/home/me/shop/berth.yml', line: 9 } } : s)) });
         return { file: '/home/me/shop/berth.yml', created: false, changes: [], takesEffect: 'recycle' };
       });
     await connected(engine);

@@ -61,6 +61,7 @@ export function configView(overrides: Partial<ConfigView> = {}): ConfigView {
       setting({ name: 'logDirectory', kind: 'string', value: 'iisnode', default: 'iisnode' }),
       setting({ name: 'gracefulShutdownTimeout', kind: 'uint', value: 60000, default: 60000, unit: 'ms' }),
     ],
+    env: [],
     warnings: [],
     ...overrides,
   };

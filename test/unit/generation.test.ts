@@ -70,7 +70,7 @@ describe('sticky cookie and error details', () => {
   test('details go to loopback callers with devErrorsEnabled; to others only with devErrorsForRemote', () => {
     const app = new App('/nowhere', 'x', { platform: 'linux', env: {}, emit: () => undefined });
     const settings = defaultSettings();
-    app.config = { settings, sources: {} as never, warnings: [] };
+    app.config = { settings, sources: {} as never, warnings: [], env: {}, envLines: {} };
     assert.equal(app.showErrorDetails(true), true);
     assert.equal(app.showErrorDetails(false), false);
     settings.devErrorsForRemote = true;
