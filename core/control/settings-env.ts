@@ -56,18 +56,23 @@ export function applyEnvChanges(doc: Document, root: YAMLMap<unknown, unknown>, 
     const same = env.items.filter((pair) => isScalar(pair.key) && String(pair.key.value).trim().toUpperCase() === upper);
     const current = same[0] ? currentText(same[0]) : null;
     const exact = same.length === 1 && isScalar(same[0]!.key) && String(same[0]!.key.value).trim() === change.name;
+    if (change.value === current && exact) continue; // already so: the line stays as written
     if (change.value === null) {
+      if (!same.length) continue;
       for (const pair of same) removePair(env, pair);
     } else if (same.length) {
       for (const pair of same.slice(1)) removePair(env, pair);
       const pair = same[0]!;
       (pair.key as { value: unknown }).value = change.name;
-      pair.value = doc.createNode(change.value);
+      if (isScalar(pair.value)) {
+        // Changed in place, so a comment after the value stays; the writer picks the quoting for the new text.
+        pair.value.value = change.value;
+        delete pair.value.type;
+        delete pair.value.format;
+      } else pair.value = doc.createNode(change.value);
     } else {
       env.add(doc.createPair(change.name, change.value));
     }
-    const unchanged = change.value === current && exact;
-    if (unchanged || (change.value === null && !same.length)) continue;
     changes.push({ setting: `${ENV_KEY}.${change.name}`, key: `${ENV_KEY}.${change.name}`, from: same.length ? ENV_MASK : null, to: change.value === null ? null : ENV_MASK, secret: true });
   }
   if (env.items.length === 0) removePair(root, envPair);

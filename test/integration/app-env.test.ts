@@ -134,7 +134,7 @@ describe('per-app environment variables', { timeout: 120_000 }, () => {
     );
     const text = await readFile(path.join(folder, 'berth.yml'), 'utf8');
     assert.match(text, new RegExp(`^  API_TOKEN: ${NEW_SECRET}$`, 'm'));
-    assert.match(text, /^  EXTRA: added$/m);
+    assert.match(text, /^ {2}EXTRA: added$/m);
     assert.doesNotMatch(text, /ZIP/);
     assert.match(text, /^# two workers/);
     await t.waitFor((e) => t.events.indexOf(e) >= before && e.type === 'recycle-succeeded' && e.app === 'envapp', 30_000);
