@@ -1,7 +1,7 @@
 /**
  * The desktop app's UI against a real engine hosting real apps, in a real Chromium: add an app, see it running,
  * request it and see the log line appear live, see memory figures move, debugging, change a setting and see the
- * YAML file change, stop it.
+ * YAML file change, add an environment variable and see the app restart with it, stop it.
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -159,6 +159,44 @@ describe('desktop UI end to end', { timeout: 120_000 }, () => {
       const texts = await rows.allInnerTexts();
       return texts.length === 2 && texts.every((t) => /Ready/.test(t));
     }, 30_000);
+  });
+
+  test('an environment variable added in the form reaches the app, which restarts with it; the value is never shown back', async () => {
+    const { page } = desk;
+    const secret = `e2e-${Date.now().toString(36)}`;
+    await page.locator('[data-tab="settings"]').click();
+    const editor = page.getByTestId('env-editor');
+    await editor.waitFor();
+    await editor.getByTestId('env-add').click();
+    const row = editor.locator('li.row').last();
+    await row.getByTestId('env-name').fill('GREETING');
+    await row.getByTestId('env-value').fill(secret);
+    assert.equal(await row.getByTestId('env-value').getAttribute('type'), 'password');
+    await row.getByTestId('env-show').click();
+    assert.equal(await row.getByTestId('env-value').getAttribute('type'), 'text');
+    // A name Berth owns is explained on its row.
+    await editor.getByTestId('env-add').click();
+    const bad = editor.locator('li.row').last();
+    await bad.getByTestId('env-name').fill('PORT');
+    assert.match(await bad.getByTestId('env-row-error').innerText(), /PORT is set by Berth/);
+    await bad.getByTestId('env-remove').click();
+    const generation = desk.service.engine.appRecord('demo').app?.generation?.id ?? 0;
+    await page.getByTestId('settings-save').click();
+    await page.getByTestId('toasts').getByText('Saved to berth.yml').waitFor({ timeout: 10_000 });
+    const yaml = await readFile(path.join(folder, 'berth.yml'), 'utf8');
+    assert.match(yaml, new RegExp(`^env:\\n {2}GREETING: ${secret}$`, 'm'));
+    assert.match(yaml, /this comment must survive/);
+    // The app recycles into workers that have it.
+    await until('the app answers with the variable', async () => (await desk.request('demo', '/env?name=GREETING')).body.trim() === `GREETING=${secret}`, 30_000);
+    assert.ok((desk.service.engine.appRecord('demo').app?.generation?.id ?? 0) > generation);
+    // Read again from the engine: the name, with the value masked, and nowhere in the page.
+    await page.locator('[data-tab="overview"]').click();
+    await page.locator('[data-tab="settings"]').click();
+    const saved = page.getByTestId('env-editor').locator('li.row[data-env="GREETING"]');
+    await saved.waitFor();
+    assert.match((await saved.getByTestId('env-value').getAttribute('placeholder')) ?? '', /^•••• /);
+    assert.equal(await saved.getByTestId('env-value').inputValue(), '');
+    assert.equal((await page.content()).includes(secret), false);
   });
 
   test('stopping the app stops it', async () => {

@@ -150,6 +150,8 @@ describe('per-app environment variables', { timeout: 120_000 }, () => {
     assert.equal(current.length, 2);
     const workers = await everyWorker(['API_TOKEN', 'EXTRA', 'ZIP'], 2);
     for (const pid of current) assert.deepEqual(workers.get(pid!), { API_TOKEN: NEW_SECRET, EXTRA: 'added', ZIP: null }, `worker ${pid}`);
+    // The configuration the app now runs with: the new names.
+    assert.deepEqual((await client.call('config.get', { app: 'envapp' })).env.map((v) => v.name), ['API_TOKEN', 'RETRIES', 'VERBOSE', 'FROM_ENGINE', 'EXTRA']);
   });
 
   test('config.set refuses a name Berth owns or an invalid one, naming it and the fix; the file is unchanged', async () => {
