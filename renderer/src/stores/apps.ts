@@ -262,7 +262,7 @@ export function timelineEntry(event: EngineEvent, time = Date.now()): TimelineEn
     case 'debug-stopped':
       return { time, kind: 'info', title: 'Debugging off' };
     case 'settings-written':
-      return { time, kind: 'info', title: `Settings written to ${baseName(event.file)}`, detail: event.changes.map((c) => `${c.setting} = ${c.to === null ? '(default)' : String(c.to)}`).join(', ') };
+      return { time, kind: 'info', title: `Settings written to ${baseName(event.file)}`, detail: event.changes.map((c) => `${c.setting} = ${c.to === null ? (c.setting.startsWith('env.') ? '(removed)' : '(default)') : String(c.to)}`).join(', ') };
     case 'config-warnings':
       return { time, kind: 'warning', title: 'Configuration warnings', detail: event.warnings.join('\n') };
     case 'log-problem':
