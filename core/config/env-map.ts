@@ -5,7 +5,7 @@
  */
 import { isMap, isScalar, type Node as YamlNode } from 'yaml';
 import { ENV_KEY, ENV_MASK, envNameProblem, envValueText } from '../shared/env-vars.js';
-import type { ConfigIssue } from './load.js';
+import type { ConfigIssue } from './issues.js';
 
 /** The variables read from a file, and the line each one is on. */
 export interface EnvRead {
