@@ -56,7 +56,8 @@ async function resolveLikeNode(base: string): Promise<string | undefined> {
 
 /**
  * Finds an app's entry script: `entry` from its configuration, else package.json `main`, else server.js, app.js,
- * index.js. Throws an EntryError that says what was looked for.
+ * index.js, else a start command. A `main` naming a missing file falls back to the others and is reported only when
+ * nothing is found. Throws an EntryError that says what was looked for.
  */
 export async function detectEntry(folder: string, configuredEntry: string, configFile?: string, configuredStart = ''): Promise<DetectedEntry> {
   if (configuredEntry) {
@@ -74,6 +75,7 @@ export async function detectEntry(folder: string, configuredEntry: string, confi
     packageText = undefined;
   }
   let scripts: Record<string, unknown> = {};
+  let missingMain: string | undefined;
   if (packageText !== undefined) {
     let main: unknown;
     try {
@@ -87,16 +89,25 @@ export async function detectEntry(folder: string, configuredEntry: string, confi
     if (typeof main === 'string' && main.trim() !== '') {
       const found = await resolveLikeNode(path.resolve(folder, main));
       if (found) return { file: found, how: 'package.json main' };
-      throw new EntryError(`package.json "main" names "${main}", which does not exist in ${folder}. Fix "main", or set entry in berth.yml.`);
+      // `npm init -y` writes "main": "index.js" whatever the project's files are: a main naming a missing file is
+      // not trusted over the usual candidates and the start script; it is reported only when nothing else is found.
+      missingMain = main;
     }
   }
 
+  const besides = missingMain === undefined ? '' : ` (package.json "main" names "${missingMain}", which does not exist)`;
   for (const name of ENTRY_CANDIDATES) {
     const file = path.join(folder, name);
-    if (await isFile(file)) return { file, how: name };
+    if (await isFile(file)) return { file, how: `${name}${besides}` };
   }
   if (configuredStart) return fromStartCommand(folder, configuredStart, scripts, `start in ${configFile ? path.basename(configFile) : 'the configuration'}`);
-  if (typeof scripts.start === 'string') return fromStartCommand(folder, scripts.start, scripts, 'package.json start script');
+  if (typeof scripts.start === 'string') return fromStartCommand(folder, scripts.start, scripts, `package.json start script${besides}`);
+  if (missingMain !== undefined) {
+    throw new EntryError(
+      `package.json "main" names "${missingMain}", which does not exist in ${folder}, and none of ${ENTRY_CANDIDATES.join(', ')} nor a "start" script in package.json was found. ` +
+        'Fix "main", or set entry in berth.yml.',
+    );
+  }
   throw new EntryError(
     `No entry script found in ${folder}: looked for entry in berth.yml, "main" in package.json, then ${ENTRY_CANDIDATES.join(', ')}, then a "start" script in package.json. ` +
       'Add one of those files, or set entry in berth.yml (for example `entry: src/server.js`) or start (for example `start: npm run preview`).',

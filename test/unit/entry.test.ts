@@ -115,11 +115,31 @@ describe('detectEntry: package.json main', () => {
     assert.equal((await detectEntry(dir, '')).file, path.join(dir, 'lib.js'));
   });
 
-  test('a missing main file is an EntryError naming it, without falling back to server.js', async () => {
-    const dir = await app({ 'package.json': JSON.stringify({ main: 'dist/missing.js' }), 'server.js': '' });
+  test('a missing main (npm init -y writes "index.js") falls back to the usual candidates, saying so', async () => {
+    const pkg = JSON.stringify({ name: 'x', version: '1.0.0', main: 'index.js', scripts: { test: 'echo "Error: no test specified" && exit 1' } });
+    for (const name of ['app.js', 'server.js']) {
+      const dir = await app({ 'package.json': pkg, [name]: '' });
+      const found = await detectEntry(dir, '');
+      assert.equal(found.file, path.join(dir, name));
+      assert.equal(found.how, `${name} (package.json "main" names "index.js", which does not exist)`);
+    }
+  });
+
+  test('a missing main falls back to the package.json start script', async () => {
+    const dir = await app({ 'package.json': JSON.stringify({ main: 'index.js', scripts: { start: 'node src/boot.js' } }), 'src/boot.js': '' });
+    const found = await detectEntry(dir, '');
+    assert.equal(found.file, path.join(dir, 'src', 'boot.js'));
+    assert.ok(found.start, 'runs the start script');
+    assert.match(found.how, /^package\.json start script \(package\.json "main" names "index\.js"/);
+  });
+
+  test('a missing main with nothing else found is an EntryError naming the missing main', async () => {
+    const dir = await app({ 'package.json': JSON.stringify({ main: 'dist/missing.js', scripts: { test: 'x' } }), 'main.js': '' });
     const error = await entryError(detectEntry(dir, ''));
-    assert.match(error.message, /package\.json "main" names "dist\/missing\.js"/);
+    assert.match(error.message, /package\.json "main" names "dist\/missing\.js", which does not exist/);
     assert.ok(error.message.includes(dir), error.message);
+    assert.ok(error.message.includes('server.js, app.js, index.js'), error.message);
+    assert.match(error.message, /Fix "main", or set entry in berth\.yml/);
   });
 
   test('a broken package.json is an EntryError naming the file', async () => {
