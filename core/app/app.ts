@@ -183,7 +183,7 @@ export class App implements ProxyApp {
         debug: session?.mode === 'cookie' ? session : undefined,
         crashStderr: this.crashes.lastStderr,
       },
-      head.cookie,
+      head,
     );
   }
 

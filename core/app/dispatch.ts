@@ -1,13 +1,15 @@
 /**
  * Which worker takes a request, or why none can (the 503 pages' words): the debug cookie first, then the
- * balancing policy with the sticky-session slot and the per-worker cap. Also the iisnode-debug header's facts.
+ * balancing policy with the sticky-session slot (nodeProcessStickySessions, or engine.io traffic under
+ * stickyRealtime) and the per-worker cap. Also the iisnode-debug header's facts.
  */
 import type { Settings } from '../config/schema.js';
 import { debugHeaderValue } from '../proxy/debug-header.js';
 import type { Dispatch, ExchangeFacts, Unavailable } from '../proxy/front-server.js';
+import type { RequestHead } from '../proxy/http-parse.js';
 import { DEBUG_COOKIE } from './debug-session.js';
 import type { AppWorker, Balancing, Generation } from './generation.js';
-import { hasCookie, stickyCookieFor, stickySlot } from './sticky.js';
+import { engineIoRequest, hasCookie, stickyCookieFor, stickySlot } from './sticky.js';
 import type { AppProblem } from './version.js';
 
 /** The app as the dispatch sees it. */
@@ -24,7 +26,12 @@ export interface DispatchFacts {
   crashStderr: string;
 }
 
-export function dispatch(facts: DispatchFacts, cookieHeader: string | undefined): Dispatch | Unavailable {
+/**
+ * The worker for a request with these `cookie` and `target`. Engine.io traffic (socket.io) is pinned by the sticky
+ * cookie under `stickyRealtime: auto`, so the handshake's worker keeps the session (its response sets the cookie).
+ */
+export function dispatch(facts: DispatchFacts, head: Pick<RequestHead, 'cookie' | 'target'>): Dispatch | Unavailable {
+  const cookieHeader = head.cookie;
   const { app, problem, serving: generation, settings, debug } = facts;
   if (problem) {
     return {
@@ -43,7 +50,7 @@ export function dispatch(facts: DispatchFacts, cookieHeader: string | undefined)
     const choice = debug.generation.choose('roundRobin', Number.MAX_SAFE_INTEGER);
     if ('worker' in choice) return { worker: choice.worker };
   }
-  const sticky = settings.nodeProcessStickySessions;
+  const sticky = settings.nodeProcessStickySessions || (settings.stickyRealtime === 'auto' && engineIoRequest(head.target) !== undefined);
   const wanted = sticky ? stickySlot(cookieHeader) : undefined;
   const choice = generation.choose(settings.loadBalancing as Balancing, settings.maxConcurrentRequestsPerProcess, wanted);
   if ('worker' in choice) {

@@ -38,6 +38,8 @@ export class Generation {
   closing: Promise<void> | undefined;
   /** The redirect of the app's listen() was already reported for this generation (spawner.ts). */
   redirectReported = false;
+  /** Engine.io traffic reached this generation (lane.ts): it keeps to the proxy lane. */
+  realtimeSeen = false;
   private cursor = 0;
 
   constructor(
@@ -128,6 +130,13 @@ export class Generation {
     if (best === -1) return undefined;
     this.cursor = best;
     return this.slots[best];
+  }
+
+  /** Whether this generation serves engine.io (socket.io): its traffic was seen, or a worker loaded it. */
+  get realtime(): boolean {
+    if (this.realtimeSeen) return true;
+    for (const worker of this.slots) if (worker?.usesEngineIo) return true;
+    return false;
   }
 
   get activeRequests(): number {

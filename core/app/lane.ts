@@ -4,10 +4,17 @@
  * read and routed, the connection itself is handed to a worker, which serves it directly for the rest of its life
  * (no extra process hop per request; see docs/PERFORMANCE.md). An app takes the fast lane only when none of its
  * settings needs the proxy per request; `connectionHandoff: off` keeps it on the proxy lane anyway.
+ *
+ * socket.io / engine.io (`stickyRealtime: auto`): a session's requests come over several connections (long-polling
+ * GET and POST side by side, then the WebSocket upgrade), and all must reach the worker that holds the session. A
+ * handed connection would take them to whichever worker got it, so an app that uses engine.io stays on the proxy
+ * lane, which pins them by cookie (dispatch.ts). The bootstrap reports engine.io as soon as the app has loaded it
+ * (with `ready`, so before any connection is handed); engine.io traffic seen here marks the app too (a bundled copy).
  */
 import type { Settings } from '../config/schema.js';
 import type { RequestHead } from '../proxy/http-parse.js';
 import type { AppWorker, Balancing, Generation } from './generation.js';
+import { engineIoRequest } from './sticky.js';
 
 /**
  * The lowest per-worker cap the fast lane accepts: iisnode's default. A handed connection counts as one request for
@@ -24,6 +31,11 @@ export interface LaneFacts {
   siteApp: boolean;
   /** A debug session runs (exclusive or cookie mode): requests must reach the debug worker. */
   debugging: boolean;
+  /**
+   * The app uses engine.io (socket.io): a worker reported it loaded, or its traffic was seen. Its sessions span
+   * several connections (polling, then the upgrade), which only the proxy can pin to one worker by cookie.
+   */
+  realtime?: boolean;
 }
 
 /** The lane for an app's connections, with every reason it cannot take the fast lane. */
@@ -41,6 +53,7 @@ export function chooseLane(settings: Settings, facts: LaneFacts): Lane {
   if (settings.idleTimeout > 0) reasons.push('idleTimeout needs to see every request to know when the app is idle');
   if (facts.siteApp) reasons.push('a web.config site decides URL Rewrite and static files per request');
   if (facts.debugging) reasons.push('a debug session runs');
+  if (facts.realtime && settings.stickyRealtime === 'auto') reasons.push('socket.io/engine.io sessions are pinned to their worker by cookie (stickyRealtime)');
   return reasons.length ? { lane: 'proxy', reasons } : { lane: 'fast' };
 }
 
@@ -64,7 +77,9 @@ export function fastLaneWorker(head: RequestHead, app: FastLaneApp): AppWorker |
   const generation = app.generation;
   if (app.state !== 'running' || !generation || head.minor !== 1 || head.close) return undefined;
   const settings = generation.version.config.settings;
-  const facts = { siteApp: app.options.script !== undefined, debugging: app.debugSession !== undefined };
+  // Engine.io traffic itself never takes the fast lane, and marks the app so its other connections stay too.
+  if (engineIoRequest(head.target) !== undefined) generation.realtimeSeen = true;
+  const facts = { siteApp: app.options.script !== undefined, debugging: app.debugSession !== undefined, realtime: generation.realtime };
   if (chooseLane(settings, facts).lane !== 'fast') return undefined;
   return generation.chooseConnection(settings.loadBalancing as Balancing, settings.maxConcurrentRequestsPerProcess);
 }

@@ -27,3 +27,16 @@ export function stickyCookieFor(wanted: number | undefined, slot: number, size: 
 export function hasCookie(header: string, name: string, value: string): boolean {
   return header.split(';').some((part) => part.trim() === `${name}=${value}`);
 }
+
+/**
+ * Whether a request target is engine.io traffic (socket.io's transport): its query has `EIO=<version>` and
+ * `transport=`, whatever the path (`/socket.io/`, `/engine.io/` or a custom `path` option). `handshake` is the
+ * request that opens a session (no `sid=`); `session` the ones that carry its id. Undefined for anything else.
+ */
+export function engineIoRequest(target: string): 'handshake' | 'session' | undefined {
+  const q = target.indexOf('?');
+  if (q === -1 || target.indexOf('EIO=', q) === -1) return undefined;
+  const query = target.slice(q + 1);
+  if (!/(?:^|&)EIO=\d/.test(query) || !/(?:^|&)transport=/.test(query)) return undefined;
+  return /(?:^|&)sid=/.test(query) ? 'session' : 'handshake';
+}

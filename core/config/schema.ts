@@ -319,6 +319,15 @@ export const SETTINGS = {
     berthOnly: true,
     unit: 's',
   }),
+  stickyRealtime: {
+    kind: 'enum',
+    default: 'auto',
+    values: ['auto', 'off'],
+    description:
+      "`auto`: socket.io / engine.io requests (an `EIO=` query) are pinned to the worker that answered their handshake with iisnode's sticky cookie, and an app that uses engine.io takes the proxy lane, so several workers work for clients that keep cookies. `off`: they are balanced like any request.",
+    support: 'honoured',
+    berthOnly: true,
+  },
   portMode: {
     kind: 'enum',
     default: 'pipe',

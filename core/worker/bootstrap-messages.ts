@@ -17,6 +17,8 @@ export interface WorkerMetrics {
   heapAfterGc?: number[];
   /** Requests served on handed connections (the fast lane) since the worker started. */
   handedRequests?: number;
+  /** The app has loaded engine.io (socket.io): sent until the engine knows. */
+  engineIo?: boolean;
 }
 
 /** The answer to a heap snapshot or CPU profile request (requests.ts). */
@@ -30,7 +32,8 @@ export interface BootstrapAnswer {
 
 export type BootstrapMessage =
   | BootstrapAnswer
-  | { berth: 'ready' }
+  /** It listens on PORT; `engineIo`: the app has loaded engine.io (socket.io), so it keeps to the proxy lane. */
+  | { berth: 'ready'; engineIo?: boolean }
   | { berth: 'connection-closed' }
   | { berth: 'metrics'; metrics: WorkerMetrics }
   /** A server listens on PORT (with its keep-alive timeout), or somewhere else (`elsewhere`: "TCP port 3000"). */
@@ -42,12 +45,13 @@ export type BootstrapMessage =
 /** Reads an IPC message from the bootstrap; undefined when it is not an object at all. */
 export function readBootstrapMessage(message: unknown): BootstrapMessage | undefined {
   if (!message || typeof message !== 'object') return undefined;
-  const m = message as { berth?: unknown; id?: unknown; address?: unknown; isEndpoint?: unknown; keepAliveTimeout?: unknown; from?: unknown; hint?: unknown };
+  const m = message as { berth?: unknown; id?: unknown; engineIo?: unknown; address?: unknown; isEndpoint?: unknown; keepAliveTimeout?: unknown; from?: unknown; hint?: unknown };
   switch (m.berth) {
     case 'heap-snapshot-done':
     case 'cpu-profile-done':
       return typeof m.id === 'number' ? (message as BootstrapAnswer) : { berth: 'other' };
     case 'ready':
+      return m.engineIo === true ? { berth: 'ready', engineIo: true } : { berth: 'ready' };
     case 'connection-closed':
       return { berth: m.berth };
     case 'metrics':

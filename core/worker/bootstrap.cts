@@ -5,7 +5,9 @@
  *   worker → engine  { berth: 'listening', address, isPort, keepAliveTimeout }  a server started listening
  *                    { berth: 'listen-redirected', from, to, hint? }             an app's listen() was bound to PORT
  *                                                                                (listen-redirect.cts)
- *                    { berth: 'ready' }                                          it listens on process.env.PORT
+ *                    { berth: 'ready', engineIo? }                               it listens on process.env.PORT
+ *                                                                                (engineIo: the app loaded engine.io,
+ *                                                                                also sent with the metrics)
  *                    { berth: 'metrics', rss, heapUsed, ... }                    every second: memory, CPU, event
  *                                                                                loop delay, requests served on
  *                                                                                handed connections (also the
@@ -58,6 +60,8 @@ function installBootstrap(sendToEngine: (message: Message) => boolean): void {
   net.Server.prototype.listen = function listen(this: net.Server, ...args: unknown[]) {
     args = redirect.rewrite(this, args);
     this.once('listening', () => {
+      // Closed already by an earlier 'listening' listener: a port probe (Vite tries the port on every host), not a server.
+      if (!this.listening) return;
       const address = realAddress(this);
       const isEndpoint = isEndpointAddress(address, endpointFromEnv(endpoint));
       const keepAliveTimeout = (this as { keepAliveTimeout?: unknown }).keepAliveTimeout;
@@ -71,7 +75,7 @@ function installBootstrap(sendToEngine: (message: Message) => boolean): void {
         servers.add(this);
         this.once('close', () => servers.delete(this));
         if (shuttingDown) closeServer(this);
-        else post({ berth: 'ready' });
+        else post(engineIoLoaded() ? { berth: 'ready', engineIo: true } : { berth: 'ready' });
       }
     });
     return (originalListen as (...a: unknown[]) => net.Server).apply(this, args);
@@ -297,6 +301,23 @@ function samePath(a: string, b: string): boolean {
   return process.platform === 'win32' ? a.toLowerCase() === b.toLowerCase() : a === b;
 }
 
+const ENGINE_IO_FILE = /[\\/]node_modules[\\/]engine\.io[\\/]/;
+let engineIoFound = false;
+let modulesChecked = 0;
+
+/**
+ * Whether the app has loaded engine.io (socket.io's transport; also when imported from an ES module, which loads
+ * its CommonJS build): its sessions must stay on one worker, so the engine keeps the app on the proxy lane
+ * (stickyRealtime). Only modules loaded since the last call are looked at.
+ */
+function engineIoLoaded(): boolean {
+  if (engineIoFound) return true;
+  const files = Object.keys(require.cache);
+  for (let i = modulesChecked; i < files.length && !engineIoFound; i++) engineIoFound = ENGINE_IO_FILE.test(files[i]!);
+  modulesChecked = files.length;
+  return engineIoFound;
+}
+
 /**
  * Reports memory, CPU and event-loop delay every second. The engine also reads these messages as a heartbeat: a
  * worker whose event loop is blocked sends none. Measured here, inside the process, so nothing needs wmic.
@@ -338,6 +359,7 @@ function startMetrics(post: (message: Message) => void, handedRequests: () => nu
       eventLoopDelayMs: { p50: delay.percentile(50) / 1e6, p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 },
       heapAfterGc: [...heapAfterGc],
       handedRequests: handedRequests(),
+      ...(engineIoLoaded() ? { engineIo: true } : {}),
     });
     delay.reset();
   }, intervalMs);

@@ -122,6 +122,8 @@ export class Worker<P extends WorkerPool = WorkerPool> extends EventEmitter<Work
   pid: number | undefined;
   readonly startedAt = Date.now();
   exitInfo: WorkerExit | undefined;
+  /** The app loaded engine.io (socket.io), as its bootstrap reported: the app keeps to the proxy lane (lane.ts). */
+  usesEngineIo = false;
   /** Requests (and open WebSockets) this worker holds now. */
   active = 0;
   totalRequests = 0;
@@ -233,6 +235,7 @@ export class Worker<P extends WorkerPool = WorkerPool> extends EventEmitter<Work
         return this.handedClosed();
       case 'metrics':
         this.metrics = message.metrics;
+        if (this.metrics.engineIo === true) this.usesEngineIo = true;
         this.countHandedRequests(this.metrics.handedRequests);
         return void this.emit('metrics', this.metrics);
       case 'listening':
@@ -247,6 +250,7 @@ export class Worker<P extends WorkerPool = WorkerPool> extends EventEmitter<Work
         return void this.emit('listen-redirected', message.from, message.hint);
       case 'ready':
         if (this.state !== 'starting') return;
+        if (message.engineIo) this.usesEngineIo = true;
         this.state = 'ready';
         return void this.emit('ready');
     }

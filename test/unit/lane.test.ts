@@ -38,6 +38,13 @@ describe('chooseLane', () => {
     assert.equal(chooseLane(settings({ maxConcurrentRequestsPerProcess: FAST_LANE_MIN_CAP - 1 }), plain).lane, 'proxy');
   });
 
+  test('an app that uses engine.io keeps the proxy lane under stickyRealtime auto, not under off', () => {
+    const lane = chooseLane(settings(), { ...plain, realtime: true });
+    assert.equal(lane.lane, 'proxy');
+    assert.match(lane.lane === 'proxy' ? lane.reasons.join() : '', /socket\.io\/engine\.io.*stickyRealtime/);
+    assert.deepEqual(chooseLane(settings({ stickyRealtime: 'off' }), { ...plain, realtime: true }), { lane: 'fast' });
+  });
+
   test('a web.config site app and a debug session keep the proxy lane; every reason is listed', () => {
     const lane = chooseLane(settings({ enableXFF: true }), { siteApp: true, debugging: true });
     assert.equal(lane.lane, 'proxy');
@@ -83,5 +90,23 @@ describe('fastLaneWorker', () => {
     assert.equal(fastLaneWorker(keepAlive, app(generation([{ state: 'ready', active: 0, handed: 0 }], { enableXFF: true }))), undefined);
     const full = generation([{ state: 'ready', active: 1000, handed: 24 }]);
     assert.equal(fastLaneWorker(keepAlive, app(full)), undefined);
+  });
+
+  test('engine.io traffic never takes the fast lane and keeps the app off it; a worker that loaded engine.io too', () => {
+    const g = generation([
+      { state: 'ready', active: 0, handed: 0 },
+      { state: 'ready', active: 0, handed: 0 },
+    ]);
+    assert.ok(fastLaneWorker(keepAlive, app(g)), 'the fast lane before any engine.io traffic');
+    assert.equal(fastLaneWorker(head('GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: a'), app(g)), undefined);
+    assert.equal(fastLaneWorker(keepAlive, app(g)), undefined, 'then the proxy lane for every connection');
+
+    const loaded = generation([{ state: 'ready', active: 0, handed: 0 }]);
+    (loaded.slots[0] as { usesEngineIo?: boolean }).usesEngineIo = true;
+    assert.equal(fastLaneWorker(keepAlive, app(loaded)), undefined);
+
+    const off = generation([{ state: 'ready', active: 0, handed: 0 }], { stickyRealtime: 'off' });
+    assert.ok(fastLaneWorker(head('GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: a'), app(off)));
+    assert.ok(fastLaneWorker(keepAlive, app(off)));
   });
 });
