@@ -4,7 +4,7 @@
  *
  * Berth runs it without a shell and without npm: `npm run <script>` (and yarn/pnpm) is replaced by the script's own
  * command, `node <file>` runs the file, and a tool (`vite`, `astro`, `next`...) runs its package's bin script from
- * node_modules. So every start command still runs as `node --require <bootstrap> <script> <args>` in the worker
+ * node_modules (the app's, else a parent folder's). So every start command still runs as `node --require <bootstrap> <script> <args>` in the worker
  * process itself: no console window or `.cmd` shim on Windows, the IPC channel for readiness and graceful shutdown,
  * the listen redirect. Commands that need a shell (`&&`, pipes, `VAR=value cmd`) are refused with the way out.
  * Workers of a start command get a TCP port (portMode: tcp); tools that ignore PORT get their port flags
@@ -76,15 +76,41 @@ export async function resolveStartCommand(folder: string, command: string, scrip
   }
   const script = await findBin(folder, first!);
   if (!script) {
-    throw new StartCommandError(`The start command "${command}" runs "${first}", which is not installed in ${path.join(folder, 'node_modules')}: run npm install in the app folder. ${way}`);
+    throw new StartCommandError(`The start command "${command}" runs "${first}", which is not installed in ${path.join(folder, 'node_modules')} nor in a parent folder's node_modules: run npm install in the app folder. ${way}`);
   }
   const setsPort = rest.some((w) => PORT_FLAG_NAMES.has(w) || w.startsWith('--port='));
-  return { command, nodeFlags: [], script, args: rest, portArgs: setsPort ? [] : [...(PORT_FLAGS[program] ?? [])] };
+  const args = program === 'vite' && !rest.includes('--bypass-lock') && (await viteHasProcessLock(script)) ? [...rest, '--bypass-lock'] : rest;
+  return { command, nodeFlags: [], script, args, portArgs: setsPort ? [] : [...(PORT_FLAGS[program] ?? [])] };
 }
 
-/** The JavaScript file of the bin `name` installed in the app's node_modules (its package.json `bin`). */
+/**
+ * Whether this Vite refuses a second `vite preview`/`vite dev` of the same project ("Found another Vite preview
+ * process ... Pass --bypass-lock"): Berth runs one per worker, and a recycle starts the new ones before the old stop.
+ * Older Vites reject the unknown flag, so it is added only when the installed CLI has it.
+ */
+async function viteHasProcessLock(script: string): Promise<boolean> {
+  try {
+    return (await readFile(path.join(path.dirname(script), '..', 'dist', 'node', 'cli.js'), 'utf8')).includes('--bypass-lock');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The JavaScript file of the bin `name` (its package.json `bin`) installed in the app's node_modules, else in a
+ * parent folder's (a workspace's hoisted install), as `npm run` puts every ancestor's node_modules/.bin on PATH.
+ */
 async function findBin(folder: string, name: string): Promise<string | undefined> {
-  const modules = path.join(folder, 'node_modules');
+  for (let dir = path.resolve(folder); ; ) {
+    const found = await findBinIn(path.join(dir, 'node_modules'), name);
+    if (found) return found;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+async function findBinIn(modules: string, name: string): Promise<string | undefined> {
   const fromPackage = async (dir: string): Promise<string | undefined> => {
     try {
       const pkg = JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8')) as { name?: string; bin?: unknown };
