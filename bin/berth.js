@@ -27,4 +27,11 @@ if (!existsSync(main)) {
   process.stderr.write('berth: built.\n');
 }
 
+// The engine's V8 flags (core/engine/v8-flags.ts, shared with the desktop app's engine process), set before the CLI
+// and the engine are loaded: loading them already grows V8's young generation.
+if (process.argv[2] === 'serve') {
+  const { applyEngineV8Flags } = await import(pathToFileURL(path.join(root, 'dist', 'core', 'engine', 'v8-flags.js')).href);
+  applyEngineV8Flags();
+}
+
 await import(pathToFileURL(main).href);

@@ -3,10 +3,8 @@
  * service as `berth serve` in registry mode. It tells main where its control API listens and with which token, and
  * stops gracefully when asked. Run as a plain Node child (tests), it speaks over process.send instead.
  */
-import { startService, type Service } from '../core/control/service.js';
-import { readToken } from '../core/control/token.js';
-import { DEFAULT_HTTPS_PORT } from '../core/engine/https.js';
-import { engineEnvironment } from './engine-env.js';
+import type { Service } from '../core/control/service.js';
+import { applyEngineV8Flags } from '../core/engine/v8-flags.js';
 import type { EngineLaunch, EngineMessage, MainMessage } from './engine-protocol.js';
 
 interface Port {
@@ -30,6 +28,14 @@ function parentPort(): Port {
 }
 
 async function main(): Promise<void> {
+  // The same flags as berth serve, set before the engine's modules load (loading them grows the young generation).
+  applyEngineV8Flags();
+  const [{ startService }, { readToken }, { DEFAULT_HTTPS_PORT }, { engineEnvironment }] = await Promise.all([
+    import('../core/control/service.js'),
+    import('../core/control/token.js'),
+    import('../core/engine/https.js'),
+    import('./engine-env.js'),
+  ]);
   const port = parentPort();
   const launch = JSON.parse(process.argv[2] ?? '{}') as EngineLaunch;
   let service: Service;

@@ -41,6 +41,8 @@ export const DEFAULT_VERIFY_MS = 1000;
 export const DEFAULT_MAX_LINE_OVERRUN_BYTES = 8 * 1024 * 1024;
 /** The most bytes handed to one write call: large enough to amortise the call, small enough to copy cheaply. */
 const MAX_BATCH_BYTES = 1024 * 1024;
+/** Small chunks are joined up to this size before a write, even when the file has less room left. */
+const MIN_BATCH_BYTES = 64 * 1024;
 const NEWLINE = 0x0a;
 
 /** The file operations the writer needs; injectable so tests can simulate a full disk. */
@@ -252,13 +254,22 @@ export class LogFileWriter extends EventEmitter<LogFileWriterEvents> {
     }
   }
 
-  /** Joins queued chunks (up to MAX_BATCH_BYTES) into the queue's first buffer and returns it. */
+  /**
+   * Joins queued chunks into the queue's first buffer, as many as the next write can use, and returns it. Only what
+   * fits the current file is joined (the room left before the roll-over, at least MIN_BATCH_BYTES, at most
+   * MAX_BATCH_BYTES): the rest of a joined buffer stays at the head of the queue after a roll and is written from
+   * there, never copied again. (Joining a full batch before every 128 KB file copied each byte up to 8 times, and the
+   * dead copies, freed only by the next garbage collection, were most of the engine's memory growth in a log flood.)
+   */
   private coalesce(): Buffer {
     const first = this.queue[0]!;
-    if (this.queue.length === 1 || first.length >= MAX_BATCH_BYTES) return first;
+    const limit = this.o.maxFileBytes;
+    const room = limit > 0 && this.size < limit ? limit - this.size : 0;
+    const want = limit > 0 ? Math.min(MAX_BATCH_BYTES, Math.max(room, MIN_BATCH_BYTES)) : MAX_BATCH_BYTES;
+    if (this.queue.length === 1 || first.length >= want) return first;
     let n = 0;
     let bytes = 0;
-    while (n < this.queue.length && bytes < MAX_BATCH_BYTES) bytes += this.queue[n++]!.length;
+    while (n < this.queue.length && bytes < want) bytes += this.queue[n++]!.length;
     const joined = Buffer.concat(this.queue.slice(0, n), bytes);
     this.queue.splice(0, n, joined);
     return joined;

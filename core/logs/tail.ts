@@ -3,12 +3,15 @@
  * (`berth logs -f`). Independent of log files: it works with `loggingEnabled: false` and while the log folder is
  * failing.
  *
- * Memory is bounded everywhere: the history keeps the last `maxLines` lines and at most `maxBytes`; an unfinished
- * line is held per worker and stream only up to `maxLineBytes` (then it is passed on in pieces marked `cut`); and each
- * subscriber's undelivered lines are bounded the same way, the oldest dropped and counted in the next batch's
- * `dropped`, so a slow subscriber (a UI over a slow link) costs memory no matter how fast an app prints.
+ * Memory is bounded everywhere: the history keeps the last `maxLines` lines and at most `maxBytes` (as bytes in one
+ * buffer, decoded only when read: see line-ring.ts); a line is held per worker and stream, and kept, only up to
+ * `maxLineBytes` (longer ones are passed on in pieces marked `cut`); and each subscriber's undelivered lines are
+ * bounded the same way, the oldest dropped and counted in the next batch's `dropped`, so a slow subscriber (a UI over
+ * a slow link) costs memory no matter how fast an app prints. Lines become strings and objects only for subscribers
+ * and readers: an app printing with nobody watching costs one copy of its bytes here.
  */
 import type { LogLine, LogStream } from '../shared/types.js';
+import { LineRing } from './line-ring.js';
 
 /** The engine's name for a tail line (the same type as the protocol's LogLine). */
 export type { LogLine as TailLine } from '../shared/types.js';
@@ -100,7 +103,7 @@ const NEWLINE = 0x0a;
 const CR = 0x0d;
 
 export class LogTail {
-  private readonly history: Bounded;
+  private readonly history: LineRing;
   private readonly partial = new Map<string, { pid: number; stream: LogStream; pieces: Buffer[]; bytes: number }>();
   private readonly subs = new Set<Subscription>();
   private seq = 0;
@@ -115,36 +118,42 @@ export class LogTail {
       batchLines: options.batchLines ?? 500,
       now: options.now ?? Date.now,
     };
-    this.history = new Bounded(this.o.maxLines, this.o.maxBytes);
+    // maxBytes counts memory as for strings (2 bytes a character): the history keeps half of it in UTF-8 bytes.
+    this.history = new LineRing(this.o.maxLines, Math.max(1, Math.floor(this.o.maxBytes / 2)));
   }
 
   /** A chunk of a worker's output. Complete lines are recorded; an unfinished last line waits for its end. */
   push(pid: number, stream: LogStream, chunk: Buffer): void {
-    const key = `${pid}:${stream}`;
+    const time = this.o.now();
     let start = 0;
+    let key: string | undefined;
+    let held = this.partial.size > 0 ? this.partial.get((key = `${pid}:${stream}`)) : undefined;
     for (;;) {
       const nl = chunk.indexOf(NEWLINE, start);
       if (nl < 0) break;
-      const held = this.partial.get(key);
       if (held) {
-        this.partial.delete(key);
+        this.partial.delete(key!);
         held.pieces.push(chunk.subarray(start, nl));
-        this.record(pid, stream, Buffer.concat(held.pieces), false);
+        const whole = Buffer.concat(held.pieces);
+        this.record(pid, stream, time, whole, 0, whole.length, false);
+        held = undefined;
       } else {
-        this.record(pid, stream, chunk.subarray(start, nl), false);
+        this.record(pid, stream, time, chunk, start, nl, false);
       }
       start = nl + 1;
     }
     if (start < chunk.length) {
+      key ??= `${pid}:${stream}`;
       const rest = chunk.subarray(start);
-      const held = this.partial.get(key) ?? { pid, stream, pieces: [], bytes: 0 };
+      held ??= { pid, stream, pieces: [], bytes: 0 };
       // Copied: the caller's buffer may be large, and holding a slice would keep all of it alive.
       held.pieces.push(Buffer.from(rest));
       held.bytes += rest.length;
       this.partial.set(key, held);
       if (held.bytes >= this.o.maxLineBytes) {
         this.partial.delete(key);
-        this.record(pid, stream, Buffer.concat(held.pieces), true);
+        const whole = Buffer.concat(held.pieces);
+        this.record(pid, stream, time, whole, 0, whole.length, true);
       }
     }
   }
@@ -156,7 +165,8 @@ export class LogTail {
       const held = this.partial.get(key);
       if (!held) continue;
       this.partial.delete(key);
-      this.record(pid, s, Buffer.concat(held.pieces), false);
+      const whole = Buffer.concat(held.pieces);
+      this.record(pid, s, this.o.now(), whole, 0, whole.length, false);
     }
   }
 
@@ -207,11 +217,26 @@ export class LogTail {
     this.partial.clear();
   }
 
-  private record(pid: number, stream: LogStream, bytes: Buffer, cut: boolean): void {
-    const end = !cut && bytes.length > 0 && bytes[bytes.length - 1] === CR ? bytes.length - 1 : bytes.length;
-    const line: LogLine = { seq: ++this.seq, time: this.o.now(), pid, stream, text: bytes.toString('utf8', 0, end) };
+  /** Records `bytes[from, to)` as a line; one longer than the whole history as pieces marked cut but the last. */
+  private record(pid: number, stream: LogStream, time: number, bytes: Buffer, from: number, to: number, cut: boolean): void {
+    if (!cut && to > from && bytes[to - 1] === CR) to--;
+    const max = this.history.capacity;
+    while (to - from > max) {
+      // Cut at a character boundary (not inside a UTF-8 sequence), unless none is near.
+      let at = from + max;
+      while (at > from + max - 4 && at > from + 1 && (bytes[at]! & 0xc0) === 0x80) at--;
+      this.store(pid, stream, time, bytes, from, at, true);
+      from = at;
+    }
+    this.store(pid, stream, time, bytes, from, to, cut);
+  }
+
+  private store(pid: number, stream: LogStream, time: number, bytes: Buffer, from: number, to: number, cut: boolean): void {
+    const seq = ++this.seq;
+    this.history.add(seq, time, pid, stream, cut, bytes, from, to);
+    if (this.subs.size === 0) return;
+    const line: LogLine = { seq, time, pid, stream, text: bytes.toString('utf8', from, to) };
     if (cut) line.cut = true;
-    this.history.push(line);
     for (const sub of this.subs) {
       sub.dropped += sub.pending.push(line);
       if (sub.pending.length >= this.o.batchLines) this.deliverSoon(sub);

@@ -76,6 +76,41 @@ describe('LogTail', () => {
     assert.ok(small.lines().length < 10 && small.lines().length >= 1, String(small.lines().length));
   });
 
+  test('the history wraps over whole lines only, in order, and keeps numbering across the wrap', () => {
+    // 1000 bytes of history (maxBytes counts 2 per character); lines of 1 to 300 bytes, so the buffer wraps often.
+    const tail = new LogTail({ maxBytes: 2000 });
+    const texts: string[] = [];
+    for (let i = 0; i < 500; i++) {
+      const text = `${i}:${'é'.repeat((i * 37) % 150)}`;
+      texts.push(text);
+      tail.push(1 + (i % 3), i % 2 ? 'stderr' : 'stdout', b(`${text}\n`));
+    }
+    const lines = tail.lines();
+    assert.ok(lines.length >= 3, String(lines.length));
+    const kept = lines.reduce((sum, l) => sum + Buffer.byteLength(l.text), 0);
+    assert.ok(kept <= 1000, `${kept} bytes kept`);
+    const first = 500 - lines.length;
+    assert.deepEqual(
+      lines.map((l) => [l.seq, l.text, l.pid, l.stream]),
+      texts.slice(first).map((text, k) => [first + k + 1, text, 1 + ((first + k) % 3), (first + k) % 2 ? 'stderr' : 'stdout']),
+    );
+  });
+
+  test('a line longer than the whole history is kept as pieces marked cut, nothing in between lost', () => {
+    const tail = new LogTail({ maxBytes: 200 }); // 100 bytes of history
+    const long = 'abcdefghij'.repeat(25); // 250 bytes, one chunk
+    tail.push(1, 'stdout', b(`${long}\n`));
+    const pieces = tail.lines();
+    // The oldest pieces were overwritten by the newest, but the last ones join up to the end of the line.
+    assert.ok(pieces.length >= 1);
+    assert.equal(pieces.map((l) => l.text).join(''), long.slice(long.length - pieces.map((l) => l.text).join('').length));
+    assert.deepEqual(
+      pieces.map((l) => l.cut ?? false),
+      pieces.map((_, k) => k < pieces.length - 1),
+    );
+    assert.ok(pieces.every((l) => Buffer.byteLength(l.text) <= 100));
+  });
+
   test('an unfinished line longer than maxLineBytes is passed on in pieces marked cut', () => {
     const tail = new LogTail({ maxLineBytes: 10 });
     tail.push(1, 'stdout', b('abcdefgh'));
