@@ -1,7 +1,9 @@
+import { createPinia, setActivePinia } from 'pinia';
 import { describe, expect, it } from 'vitest';
+import { useConnection } from '../src/stores/connection.js';
 import { explain, sourceLabel, useAppConfig } from '../src/stores/app-config.js';
 import { useToasts } from '../src/stores/toasts.js';
-import { FakeCallError, FakeEngine } from './fake-engine.js';
+import { FakeCallError, FakeEngine, until } from './fake-engine.js';
 import { connected } from './setup.js';
 import { configView, setting } from './samples.js';
 
@@ -56,6 +58,19 @@ describe('app settings store', () => {
     expect(store.valueOf(fromFile)).toBe(1);
     store.reset(fromDefault);
     expect(store.draft).toEqual({ nodeProcessCountPerApplication: null });
+  });
+
+  it('opened before the connection is up (a reload onto the settings screen): no error, the form loads once connected', async () => {
+    setActivePinia(createPinia());
+    const engine = new FakeEngine().on('config.get', () => configView());
+    const store = useAppConfig();
+    await store.open('shop');
+    expect(store.error).toBe('');
+    expect(store.config).toBeNull();
+    useConnection().start({ source: async () => ({ url: 'ws://127.0.0.1:1/control', token: engine.token }), socket: engine.socket });
+    await until(() => store.config !== null);
+    expect(store.config!.settings[0]!.name).toBe('nodeProcessCountPerApplication');
+    expect(store.error).toBe('');
   });
 
   it('labels sources as a person reads them', () => {

@@ -199,6 +199,41 @@ describe('desktop UI end to end', { timeout: 120_000 }, () => {
     assert.equal((await page.content()).includes(secret), false);
   });
 
+  test('a reload on the settings or logs screen reconnects at once and shows the same screen; Back and Forward still work', async () => {
+    const { page } = desk;
+    const connected = page.locator('[data-testid="engine-status"][data-status="connected"]');
+    await desk.request('demo', '/before-reload');
+    await page.locator('[data-tab="settings"]').click();
+    await until('the settings address', async () => (await page.evaluate('location.hash')) === '#/apps/demo/settings');
+    await page.locator('[data-tab="logs"]').click();
+    await until('the logs address', async () => (await page.evaluate('location.hash')) === '#/apps/demo/logs');
+    await page.goBack();
+    await until('back on the settings address', async () => (await page.evaluate('location.hash')) === '#/apps/demo/settings');
+    // Reloaded, the settings screen connects and fills its form within a normal wait (no tab switching).
+    await page.reload();
+    await connected.waitFor({ timeout: 5_000 });
+    const field = page.locator('[data-setting="nodeProcessCountPerApplication"] input');
+    await field.waitFor({ timeout: 5_000 });
+    assert.equal(await field.inputValue(), '2');
+    await page.getByTestId('env-editor').locator('li.row[data-env="GREETING"]').waitFor({ timeout: 5_000 });
+    assert.equal(await page.locator('[data-tab="settings"]').getAttribute('aria-selected'), 'true');
+    assert.equal(await page.locator('main p.problem').count(), 0, 'no "not connected" left on the screen');
+    // History survives the reload: Forward goes to the logs, Back to the settings again.
+    await page.goForward();
+    await page.getByTestId('log-list').getByText('GET /before-reload').waitFor({ timeout: 5_000 });
+    await page.reload();
+    await connected.waitFor({ timeout: 5_000 });
+    await page.getByTestId('log-list').getByText('GET /before-reload').waitFor({ timeout: 5_000 });
+    assert.equal(await page.evaluate('location.hash'), '#/apps/demo/logs');
+    // The log stays live after the reload.
+    await desk.request('demo', '/after-reload');
+    await page.getByTestId('log-list').getByText('GET /after-reload').waitFor({ timeout: 10_000 });
+    await page.goBack();
+    await page.locator('[data-setting="nodeProcessCountPerApplication"] input').waitFor({ timeout: 5_000 });
+    assert.equal(await page.evaluate('location.hash'), '#/apps/demo/settings');
+    assert.equal(await page.locator('main p.problem').count(), 0);
+  });
+
   test('stopping the app stops it', async () => {
     const { page } = desk;
     await page.locator('.actions [data-action="stop"]').click();

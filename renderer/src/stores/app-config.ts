@@ -7,7 +7,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { ControlError, errorMessage } from '../api/control-client.js';
-import { useConnection } from './connection.js';
+import { isNotConnected, useConnection } from './connection.js';
 import { useFeed } from './feed.js';
 import { useToasts } from './toasts.js';
 import { envNameProblem } from '../../../core/shared/env-vars.js';
@@ -101,6 +101,10 @@ export const useAppConfig = defineStore('app-config', () => {
       if (!app.value || !('app' in event) || event.app !== app.value) return;
       if (event.type === 'recycle-succeeded' || event.type === 'settings-written' || event.type === 'config-warnings') void load(app.value, { keepDraft: true });
     });
+    // After every (re)connect, e.g. a reload straight onto the settings screen, whose first load found no connection.
+    useConnection().onConnected(async () => {
+      if (app.value) await load(app.value, { keepDraft: true });
+    });
   }
 
   async function open(name: string): Promise<void> {
@@ -126,7 +130,8 @@ export const useAppConfig = defineStore('app-config', () => {
       // The rows follow the file unless the user is editing them.
       if (!options.keepDraft || !envDirty.value) resetEnv(next.env ?? []);
     } catch (e) {
-      if (app.value === name) error.value = errorMessage(e);
+      // Not connected yet: the onConnected hook above loads it; the banner says why meanwhile.
+      if (app.value === name && !isNotConnected(e)) error.value = errorMessage(e);
     }
   }
 

@@ -7,7 +7,7 @@
 import { defineStore } from 'pinia';
 import { ref, shallowRef, triggerRef } from 'vue';
 import { errorMessage } from '../api/control-client.js';
-import { useConnection } from './connection.js';
+import { isNotConnected, useConnection } from './connection.js';
 import { useFeed } from './feed.js';
 import type { AppDetail, AppSample, EngineEvent, MetricsBatch, WorkerSample } from '../../../core/control/protocol.js';
 
@@ -89,7 +89,7 @@ export const useAppDetail = defineStore('app-detail', () => {
       series.value = map;
       appSamples.value = history.samples.slice(-HISTORY_MAX);
     } catch (e) {
-      if (name.value === app) error.value = errorMessage(e);
+      if (name.value === app && !isNotConnected(e)) error.value = errorMessage(e);
     } finally {
       loading.value = false;
     }
@@ -108,7 +108,7 @@ export const useAppDetail = defineStore('app-detail', () => {
         error.value = '';
       }
     } catch (e) {
-      if (name.value === app) error.value = errorMessage(e);
+      if (name.value === app && !isNotConnected(e)) error.value = errorMessage(e);
     }
   }
 

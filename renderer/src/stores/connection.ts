@@ -10,6 +10,15 @@ import type { EngineInfo, HelloMessage } from '../../../core/control/protocol.js
 
 type Hook = (client: ControlClient, hello: HelloMessage) => void | Promise<void>;
 
+/**
+ * The refusal `client()` gives while there is no connection (a reloaded window that is still connecting, a dropped
+ * one). A store that loads a screen says nothing then: the banner shows the connection's state, and the store's
+ * `onConnected` hook loads the screen as soon as the connection is up.
+ */
+export function isNotConnected(error: unknown): boolean {
+  return error instanceof ControlError && error.code === 'CONNECTION_CLOSED';
+}
+
 export const useConnection = defineStore('connection', () => {
   const status = ref<SessionStatus>('idle');
   const detail = ref('');

@@ -6,7 +6,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import { errorMessage, isNotImplemented } from '../api/control-client.js';
-import { useConnection } from './connection.js';
+import { isNotConnected, useConnection } from './connection.js';
 import { useFeed } from './feed.js';
 import { useToasts } from './toasts.js';
 import type { DebugInfo, DebugMode, Params } from '../../../core/control/protocol.js';
@@ -76,7 +76,8 @@ export const useDebug = defineStore('debug', () => {
         unavailable.value = '';
       }
     } catch (e) {
-      handle(e);
+      // Not connected yet (a reload onto this screen): the onConnected hook refreshes it once connected.
+      if (!isNotConnected(e)) handle(e);
     }
   }
 
