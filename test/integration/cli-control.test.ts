@@ -211,4 +211,51 @@ describe('berth commands against a running engine', () => {
       await served.stop();
     }
   });
+
+  test('config env.NAME=value gives the app a variable its workers see, listed as •••• only; --unset env.NAME removes it', async () => {
+    const served = await serve();
+    try {
+      const folder = await copyFixture('app-env', dir, 'envy');
+      ok(await berth(['add', folder]), /^Added envy /);
+      const secret = `cli-secret-${process.pid}-${Date.now().toString(36)}`;
+      const seen = async () => (JSON.parse((await request(served.port, { host: 'envy.localhost', path: '/env?name=GREETING' })).body) as { values: { GREETING: string | null } }).values.GREETING;
+      assert.equal(await seen(), null);
+
+      const set = await berth(['config', 'envy', `env.GREETING=${secret}`]);
+      ok(set, /^env\.GREETING: .*\nWritten to .*berth\.yml \(created\)\. envy recycles gracefully to apply it\.\n$/);
+      assert.equal(set.stdout.includes(secret), false, `the value is printed back: ${set.stdout}`);
+      assert.match(await readFile(path.join(folder, 'berth.yml'), 'utf8'), new RegExp(`^env:\\n {2}GREETING: ${secret}$`, 'm'));
+      // The recycled workers have it.
+      await eventually(async () => (await seen()) === secret, 30_000, 200);
+
+      // The listing names it with a mask and where it is written, never the value (text and JSON).
+      const listed = await berth(['config', 'envy']);
+      ok(listed, /^env\s+value\s+from\nGREETING\s+••••\s+berth\.yml:\d+\n/m);
+      assert.equal(listed.stdout.includes(secret), false, `the listing shows the value: ${listed.stdout}`);
+      const json = await berth(['config', 'envy', '--json']);
+      ok(json);
+      assert.deepEqual((JSON.parse(json.stdout) as { env: { name: string }[] }).env.map((v) => v.name), ['GREETING']);
+      assert.equal(json.stdout.includes(secret), false, 'config --json carries the value');
+      // Nor in the app's events or the engine's own output.
+      const events = await berth(['events', 'envy', '--json']);
+      ok(events);
+      assert.equal(events.stdout.includes(secret), false, 'an event carries the value');
+      assert.equal(served.output().includes(secret), false, 'the engine printed the value');
+
+      // A name Berth sets is refused, naming it.
+      failed(await berth(['config', 'envy', 'env.PORT=1']), 1, /PORT/);
+
+      const unset = await berth(['config', 'envy', '--unset', 'env.GREETING']);
+      ok(unset, /^env\.GREETING: .*→ \(removed\)\nWritten to .*berth\.yml\. envy recycles gracefully to apply it\.\n$/);
+      assert.equal(unset.stdout.includes(secret), false);
+      await eventually(async () => (await seen()) === null, 30_000, 200);
+      assert.doesNotMatch(await readFile(path.join(folder, 'berth.yml'), 'utf8'), /GREETING/);
+      const after = await berth(['config', 'envy']);
+      ok(after);
+      assert.doesNotMatch(after.stdout, /GREETING|^env\s/m);
+      ok(await berth(['remove', 'envy']), /^Removed envy/);
+    } finally {
+      await served.stop();
+    }
+  });
 });
