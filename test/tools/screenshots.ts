@@ -13,7 +13,7 @@ const TRAFFIC_SECONDS = Number(process.env.BERTH_SCREENSHOT_SECONDS ?? 45);
 
 async function addApps(desk: Desk): Promise<void> {
   const shop = await desk.fixture('desktop-demo', 'shop');
-  await writeFile(path.join(shop, 'berth.yml'), '# Two workers behind shop.localhost\nnodeProcessCountPerApplication: 2\nloadBalancing: leastBusy\ndebuggerPortRange: 7310-7390\n# The demo collects garbage after each /leak?gc, so the leak hint shows within a minute\nnodeProcessCommandLine: node --expose-gc\n');
+  await writeFile(path.join(shop, 'berth.yml'), '# Two workers behind shop.localhost\nnodeProcessCountPerApplication: 2\nloadBalancing: leastBusy\ndebuggerPortRange: 7310-7390\n# The demo collects garbage after each /leak?gc, so the leak hint shows within a minute\nnodeProcessCommandLine: node --expose-gc\n# Environment variables of the shop workers (the settings form shows their names, never the values)\nenv:\n  PAYMENT_API_URL: https://sandbox.payments.example\n  PAYMENT_API_KEY: example-key-for-the-screenshots\n');
   const api = await desk.fixture('counter', 'api');
   const billing = await desk.fixture('crash-on-start', 'billing');
   for (const folder of [shop, api, billing]) await desk.service.engine.addApp(folder).catch(() => undefined);
@@ -114,6 +114,12 @@ for (const scheme of ['light', 'dark'] as const) {
     }
     await shoot(desk, 'app-debugging');
     await page.locator('[data-tab="settings"]').click();
+    // The environment variables editor: the file's variables (masked), and one being added.
+    const env = page.getByTestId('env-editor');
+    await env.locator('li.row[data-env="PAYMENT_API_KEY"]').waitFor({ timeout: 30_000 });
+    await env.getByTestId('env-add').click();
+    await env.locator('li.row').last().getByTestId('env-name').fill('FEATURE_FLAGS');
+    await env.locator('li.row').last().getByTestId('env-value').fill('new-checkout');
     await page.locator('[data-setting="nodeProcessCountPerApplication"] input').fill('3');
     await shoot(desk, 'app-settings');
     await page.getByTestId('nav-settings').click();
