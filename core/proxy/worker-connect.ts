@@ -77,7 +77,7 @@ function connectFailed(exchange: ConnectingExchange, worker: ProxyWorker, error:
   setTimeout(() => connectToWorker(exchange), exchange.app.connectRetryDelayMs);
 }
 
-/** One attempt at a fresh connection to a worker that was ready (to replay a request a stale connection lost). */
+/** A fresh connection to a worker that was ready, to replay a request a stale connection lost (retried as above). */
 export function reconnectToWorker(exchange: ConnectingExchange): void {
   const worker = exchange.worker!;
   if (worker.state === 'exited') {
@@ -85,12 +85,16 @@ export function reconnectToWorker(exchange: ConnectingExchange): void {
     return;
   }
   const socket = net.connect(endpointConnectOptions(worker.endpoint));
-  socket.once('error', () => {
+  // A fresh connection to a live worker can fail for a moment (a refused connect under load; on Windows a pipe with
+  // no free instance, or an error libuv does not map, `connect UNKNOWN`): the same retry budget as a first connect,
+  // rather than a "worker gone" page while the worker is still there. Its exit still ends the exchange at once.
+  const onError = (error: NodeJS.ErrnoException) => {
     socket.destroy();
-    exchange.workerGone();
-  });
+    connectFailed(exchange, worker, error);
+  };
+  socket.once('error', onError);
   socket.once('connect', () => {
-    socket.removeAllListeners('error');
+    socket.off('error', onError);
     const upstream = wireUpstream(socket, worker.pool);
     if (exchange.ended) worker.pool.put(upstream);
     else exchange.connected(upstream);

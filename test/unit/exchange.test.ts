@@ -174,6 +174,35 @@ describe('exchange: one replay of a safe request on a stale pooled connection', 
     assert.equal(worker.pool.size, 1, 'the fresh connection is pooled');
   });
 
+  test('the replay\'s fresh connection is retried when it fails while the worker lives (as a first connect is)', TIMEOUT, async () => {
+    // The worker's endpoint answers nothing at the replay's first connect; it listens again once that attempt failed.
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (process.platform !== 'win32') rmSync(worker.endpoint, { force: true });
+    const connect = net.connect;
+    let failedAttempts = 0;
+    net.connect = ((...args: Parameters<typeof net.connect>) => {
+      const socket = connect(...args);
+      socket.once('error', () => {
+        if (failedAttempts++ === 0) server.listen(worker.endpoint);
+      });
+      return socket;
+    }) as typeof net.connect;
+    try {
+      const stale = pooledConnection();
+      const browser = client();
+      browser.peer.write('GET /later HTTP/1.1\r\nHost: unit\r\n\r\n');
+      await stale.until('\r\n\r\n');
+      stale.peer.end();
+      assert.match(await browser.until('\r\n\r\n'), /^HTTP\/1\.1 200 OK\r\n/, 'the replay reached the worker, not a "worker gone" page');
+      assert.match(await browser.until('fresh'), /fresh$/);
+      assert.equal(failedAttempts, 1);
+      assert.equal(fresh.length, 1);
+      assert.equal(worker.active, 0);
+    } finally {
+      net.connect = connect;
+    }
+  });
+
   test('a POST is not replayed: the client gets the 502 page and the worker no second copy', TIMEOUT, async () => {
     const stale = pooledConnection();
     const browser = client();
