@@ -53,6 +53,27 @@ function waitForSocket(endpoint: string, child: ChildProcess, timeoutMs = 15_000
   });
 }
 
+/**
+ * A connection to a listening worker, retried as the engine's proxy retries its connects (core/proxy/worker-connect.ts:
+ * every connect error, within a budget). Under Wine and load a named-pipe connect to a live worker sometimes fails
+ * once (`connect UNKNOWN` or `ENOENT` right after another client's connection to it closed); the engine rides that
+ * out, so this host must too.
+ */
+function connectToWorker(endpoint: string, attempts = 40, delayMs = 50): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(endpoint);
+    socket.once('connect', () => {
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', (error) => {
+      socket.destroy();
+      if (attempts <= 1) reject(error);
+      else setTimeout(() => connectToWorker(endpoint, attempts - 1, delayMs).then(resolve, reject), delayMs);
+    });
+  });
+}
+
 /** What the engine will do with IIS-style sites, reduced to what these tests observe. */
 class SiteHost {
   private readonly workers = new Map<string, Worker>();
@@ -132,7 +153,8 @@ class SiteHost {
         await w.ready;
         const headers = { ...req.headers };
         delete headers['x-original-url']; // the proxy drops it: a client must not choose the URL the app sees
-        const upstream = http.request({ socketPath: w.endpoint, method: req.method, path: r.originalUrl, headers }, (up) => {
+        const socket = await connectToWorker(w.endpoint);
+        const upstream = http.request({ createConnection: () => socket, method: req.method, path: r.originalUrl, headers }, (up) => {
           res.writeHead(up.statusCode ?? 502, up.headers);
           up.pipe(res);
         });
