@@ -4,12 +4,9 @@
  * control API (see serve.ts and remote.ts).
  */
 import { BERTH_VERSION } from '../version.js';
-import { dashboard } from './dashboard.js';
-import { doctor } from './doctor.js';
 import { EXIT } from './command.js';
 import { REMOTE_COMMANDS, runRemote } from './remote.js';
-import { serve, SERVE_USAGE } from './serve.js';
-import { trust } from './trust.js';
+import { SERVE_USAGE } from './serve-usage.js';
 
 const USAGE = `Berth ${BERTH_VERSION}: host Node.js apps locally, the iisnode way.
 
@@ -83,10 +80,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${BERTH_VERSION}\n`);
     return EXIT.ok;
   }
-  if (command === 'serve') return serve(rest, USAGE);
-  if (command === 'doctor') return doctor(rest, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
-  if (command === 'trust' || command === 'untrust') return trust(command, rest, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
-  if (command === 'dashboard') return dashboard(rest, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
+  // The engine (serve), the checks (doctor) and the CA (trust) load only for their own command: a command such as
+  // `berth ls` then starts in a fraction of the time (2-3 s less under Wine, where each module file costs a round trip).
+  if (command === 'serve') return (await import('./serve.js')).serve(rest, USAGE);
+  if (command === 'doctor') return (await import('./doctor.js')).doctor(rest, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
+  if (command === 'trust' || command === 'untrust') return (await import('./trust.js')).trust(command, rest, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
+  if (command === 'dashboard') return (await import('./dashboard.js')).dashboard(rest, { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
   if (Object.prototype.hasOwnProperty.call(REMOTE_COMMANDS, command)) return runRemote(command, rest);
   process.stderr.write(`berth: unknown command "${command}".\n\n${USAGE}`);
   return EXIT.usage;

@@ -8,15 +8,13 @@ import { EngineError } from '../engine.js';
 import { defaultBerthHome, homeFile } from '../home.js';
 import { RegistryError } from '../registry/registry.js';
 import { ServiceError, startService, type Service } from '../control/service.js';
+import { onInterrupt } from './interrupt.js';
 import { EventPrinter } from './printer.js';
 import { Dashboard } from '../ui/dashboard.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_CLIENT_LIMITS, type ClientLimits } from '../proxy/client-limits.js';
 import { DEFAULT_HTTPS_PORT } from '../engine/https.js';
 
-
-export const SERVE_USAGE = `  berth serve [<folder>...] [--host <address>] [--port <port>] [--https-port <port>|off] [--control-port <port>] [--follow-logs]
-              [--headers-timeout <ms>] [--body-idle-timeout <ms>] [--max-connections <n>]`;
 
 export async function serve(args: string[], usage: string): Promise<number> {
   let parsed;
@@ -154,15 +152,6 @@ export async function serve(args: string[], usage: string): Promise<number> {
         resolve(130);
       }
     };
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const) process.on(signal, onSignal);
-    // Windows cannot send a console Ctrl+C to one child process, and kill('SIGINT') there is TerminateProcess: a
-    // parent that started `berth serve` with an IPC channel (the tests, on Windows) asks for the same
-    // graceful stop with a message. The channel must not keep Berth alive on its own.
-    if (process.channel) {
-      process.on('message', (message: { berth?: string } | null) => {
-        if (message?.berth === 'interrupt') onSignal();
-      });
-      process.channel.unref();
-    }
+    onInterrupt(onSignal, ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']);
   });
 }
