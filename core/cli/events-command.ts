@@ -5,6 +5,7 @@
  */
 import type { EngineEvent } from '../events.js';
 import type { HistoryEntry } from '../control/protocol.js';
+import { onInterrupt } from './interrupt.js';
 import { EventPrinter } from './printer.js';
 import { CliError, EXIT, parse, type Command, type Output } from './command.js';
 
@@ -94,9 +95,8 @@ export const events: Command = async (connect, args, output) => {
   let skip = 0;
   while (skip < held.length && tail.includes(JSON.stringify(held[skip]))) skip++;
   for (const event of held.slice(skip)) show({ time: Date.now(), event });
-  const onSignal = () => finish(EXIT.ok);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, onSignal);
+  const stopListening = onInterrupt(() => finish(EXIT.ok));
   const code = await done;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, onSignal);
+  stopListening();
   return code;
 };

@@ -13,6 +13,7 @@ import { readToken } from '../control/token.js';
 import { defaultBerthHome, homeFile } from '../home.js';
 import { CliError, EXIT, parse, type Command, type Output } from './command.js';
 import { events } from './events-command.js';
+import { onInterrupt } from './interrupt.js';
 import { bytes, duration, number, table } from './format.js';
 import { ENV_MASK } from '../shared/env-vars.js';
 
@@ -242,11 +243,10 @@ const logs: Command = async (connect, args, output) => {
     const finish = (code: number) => {
       if (finished) return;
       finished = true;
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, onSignal);
+      stopListening();
       resolve(code);
     };
-    const onSignal = () => finish(EXIT.ok);
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, onSignal);
+    const stopListening = onInterrupt(() => finish(EXIT.ok));
     client.onClose(() => {
       output.err('The engine stopped.\n');
       finish(EXIT.failed);

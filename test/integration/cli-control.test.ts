@@ -14,6 +14,7 @@ import { interrupt } from '../helpers/interrupt.js';
 import { request } from '../helpers/http.js';
 import { copyFixture, REPO, tempDir } from '../helpers/paths.js';
 import { eventually } from '../helpers/wait.js';
+import { PATIENCE } from '../helpers/wine.js';
 
 const BERTH = path.join(REPO, 'bin', 'berth.js');
 
@@ -70,7 +71,7 @@ async function serve(): Promise<Served> {
   child.stdout!.on('data', (c) => (text += c));
   child.stderr!.on('data', (c) => (text += c));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  await eventually(() => /Control API on ws:/.test(text) || child.exitCode !== null, 15_000);
+  await eventually(() => /Control API on ws:/.test(text) || child.exitCode !== null, 15_000 * PATIENCE);
   assert.match(text, /Control API on ws:\/\/127\.0\.0\.1:\d+\/control/);
   return {
     child,
@@ -151,9 +152,9 @@ describe('berth commands against a running engine', () => {
       const errorsOnly = await berth(['logs', 'shop', '--stderr']);
       assert.equal(errorsOnly.stdout, '');
       assert.match(errorsOnly.stderr, /err 000000000/);
-      const follower = spawn(process.execPath, [BERTH, 'logs', 'shop', '-f', '-n', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const follower = spawn(process.execPath, [BERTH, 'logs', 'shop', '-f', '-n', '0'], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
       let followed = '';
-      follower.stdout.on('data', (c) => (followed += c));
+      follower.stdout!.on('data', (c) => (followed += c));
       const followerExit = new Promise<number | null>((resolve) => follower.on('exit', resolve));
       // `logs -f` prints nothing when its subscription starts: print live lines until the follower shows some.
       await eventually(
@@ -165,7 +166,7 @@ describe('berth commands against a running engine', () => {
         250,
       );
       assert.doesNotMatch(followed, /out 0000/);
-      follower.kill('SIGINT');
+      interrupt(follower); // Ctrl+C (over IPC on Windows, where kill('SIGINT') is TerminateProcess)
       assert.equal(await followerExit, 0);
 
       // lifecycle
@@ -202,7 +203,7 @@ describe('berth commands against a running engine', () => {
   test('the next `berth serve` hosts the remembered app; remove forgets it', async () => {
     const served = await serve();
     try {
-      await eventually(() => /\[shop\] running/.test(served.output()), 15_000);
+      await eventually(() => /\[shop\] running/.test(served.output()), 15_000 * PATIENCE);
       ok(await berth(['ls']), /shop\s+running\s+2\/2/);
       ok(await berth(['remove', 'shop']), /^Removed shop \(and forgot it\)\. Its folder was not touched\.\n$/);
       ok(await berth(['ls']), /^No apps/);

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { request } from '../helpers/http.js';
+import { interrupt } from '../helpers/interrupt.js';
 import { FIXTURES, REPO, tempDir } from '../helpers/paths.js';
 import { eventually } from '../helpers/wait.js';
 import { skipUnderWine } from '../helpers/wine.js';
@@ -23,7 +24,7 @@ before(async () => ({ dir, cleanup } = await tempDir('berth-pack-')));
 after(() => cleanup());
 
 describe('the npm package', () => {
-  const notUnderWine = skipUnderWine("the lane's Windows Node has no npm.cmd, Wine has no tar.exe, and junctions create nothing");
+  const notUnderWine = skipUnderWine('Wine has no tar.exe, and junctions create nothing');
   test('holds the built CLI, bootstrap and dashboard, and serves a folder from anywhere', { skip: notUnderWine }, async () => {
     // --ignore-scripts: the suite runs after a build; packing must not rebuild dist/ under the running tests.
     const { stdout } = await run(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: REPO, shell: process.platform === 'win32', windowsHide: true });
@@ -47,10 +48,10 @@ describe('the npm package', () => {
     const help = await run(process.execPath, [berth, '--help'], { cwd: elsewhere, env });
     assert.match(help.stdout, /^Berth \d+\.\d+\.\d+/);
 
-    const child = spawn(process.execPath, [berth, 'serve', '--port', '0', 'hello'], { cwd: elsewhere, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [berth, 'serve', '--port', '0', 'hello'], { cwd: elsewhere, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     let output = '';
-    child.stdout.on('data', (c) => (output += c));
-    child.stderr.on('data', (c) => (output += c));
+    child.stdout!.on('data', (c) => (output += c));
+    child.stderr!.on('data', (c) => (output += c));
     const exited = new Promise((resolve) => child.on('exit', resolve));
     try {
       await eventually(() => /\[hello\] running/.test(output) || child.exitCode !== null, 30_000);
@@ -62,7 +63,7 @@ describe('the npm package', () => {
       // The worker's bootstrap came from the installed package.
       assert.doesNotMatch(output, /Cannot find module/);
     } finally {
-      child.kill('SIGINT');
+      interrupt(child);
       await exited;
     }
   });
