@@ -15,6 +15,7 @@ import { addRunningApp, startEngine, type TestEngine } from '../helpers/engine.j
 import { request } from '../helpers/http.js';
 import { copyFixture, tempDir } from '../helpers/paths.js';
 import { eventually } from '../helpers/wait.js';
+import { PATIENCE } from '../helpers/wine.js';
 
 /** A minimal DevTools-protocol client: send commands, collect events. */
 async function inspector(url: string) {
@@ -96,7 +97,7 @@ describe('debugging', () => {
     }
     assert.ok(t.events.some((e) => e.type === 'debug-started' && e.app === 'inspected' && e.port === session.info.port));
     assert.equal(await debugged.stopDebugging(), true);
-    await eventually(() => debugged.workers().length === 2 && debugged.workers().every((w) => w.state === 'ready'), 10_000);
+    await eventually(() => debugged.workers().length === 2 && debugged.workers().every((w) => w.state === 'ready'), 10_000 * PATIENCE);
     assert.equal(debugged.debugSession, undefined);
   });
 
@@ -122,7 +123,8 @@ describe('debugging', () => {
   });
 
   test('?brk pauses the app before it listens; continuing in the debugger lets requests through', async () => {
-    const paused = await app('paused', 'maxNamedPipeConnectionRetry: 100\nnamedPipeConnectionRetryDelay: 100\n');
+    // The request waits for the paused worker within this budget (10 s; under Wine, where each step is slower, 40 s).
+    const paused = await app('paused', `maxNamedPipeConnectionRetry: 100\nnamedPipeConnectionRetryDelay: ${100 * PATIENCE}\n`);
     const session = await paused.startDebugging({ brk: true });
     const worker = paused.workers()[0]!;
     assert.equal(worker.state, 'starting', 'no listen before the developer continues');
@@ -131,7 +133,7 @@ describe('debugging', () => {
     try {
       await client.send('Debugger.enable');
       await client.send('Runtime.runIfWaitingForDebugger');
-      await eventually(() => client.events.some((e) => e.method === 'Debugger.paused'), 5000);
+      await eventually(() => client.events.some((e) => e.method === 'Debugger.paused'), 5000 * PATIENCE);
       assert.equal(worker.state, 'starting');
       await client.send('Debugger.resume');
       const res = await pending;
