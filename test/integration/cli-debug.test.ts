@@ -13,7 +13,6 @@ import { request } from '../helpers/http.js';
 import { interrupt } from '../helpers/interrupt.js';
 import { copyFixture, REPO, tempDir } from '../helpers/paths.js';
 import { eventually } from '../helpers/wait.js';
-import { PATIENCE } from '../helpers/wine.js';
 
 const BERTH = path.join(REPO, 'bin', 'berth.js');
 
@@ -62,7 +61,7 @@ test('berth debug on prints attach information that works; snapshot and profile 
   child.stdout!.on('data', (c) => (out += c));
   child.stderr!.on('data', (c) => (out += c));
   try {
-    await eventually(() => /Control API on ws:/.test(out) && /ready \(pid \d+\)/.test(out), 15_000 * PATIENCE);
+    await eventually(() => /Control API on ws:/.test(out) && /ready \(pid \d+\)/.test(out), 15_000);
     const on = await berth(['debug', 'debuggee', 'on'], env);
     assert.equal(on.code, 0, on.stderr);
     const inspector = /Inspector:\s+(ws:\/\/127\.0\.0\.1:\d+\/\S+)/.exec(on.stdout)?.[1];

@@ -51,7 +51,12 @@ async function serve(folders: string[], env: NodeJS.ProcessEnv = {}, readyWorker
   child.stdout!.on('data', (c) => (text += c));
   child.stderr!.on('data', (c) => (text += c));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  await eventually(() => (text.match(/ready \(pid \d+\)/g) ?? []).length >= readyWorkers || child.exitCode !== null, 15_000);
+  const ready = await eventually(() => (text.match(/ready \(pid \d+\)/g) ?? []).length >= readyWorkers || child.exitCode !== null, 15_000).catch(() => false);
+  if (!ready || child.exitCode !== null) {
+    // A serve that never got ready must not outlive the test (its workers would keep the whole file running).
+    child.kill('SIGKILL');
+    assert.fail(`berth serve did not report ${readyWorkers} ready worker(s) (exit ${child.exitCode}); its output:\n${text}`);
+  }
   return { child, port, output: () => text, exited };
 }
 

@@ -97,7 +97,7 @@ describe('debugging', () => {
     }
     assert.ok(t.events.some((e) => e.type === 'debug-started' && e.app === 'inspected' && e.port === session.info.port));
     assert.equal(await debugged.stopDebugging(), true);
-    await eventually(() => debugged.workers().length === 2 && debugged.workers().every((w) => w.state === 'ready'), 10_000 * PATIENCE);
+    await eventually(() => debugged.workers().length === 2 && debugged.workers().every((w) => w.state === 'ready'), 10_000);
     assert.equal(debugged.debugSession, undefined);
   });
 
@@ -133,7 +133,7 @@ describe('debugging', () => {
     try {
       await client.send('Debugger.enable');
       await client.send('Runtime.runIfWaitingForDebugger');
-      await eventually(() => client.events.some((e) => e.method === 'Debugger.paused'), 5000 * PATIENCE);
+      await eventually(() => client.events.some((e) => e.method === 'Debugger.paused'), 5000);
       assert.equal(worker.state, 'starting');
       await client.send('Debugger.resume');
       const res = await pending;

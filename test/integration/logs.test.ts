@@ -150,7 +150,8 @@ describe('logs', () => {
     child.stdout!.on('data', (c) => (out += c));
     child.stderr!.on('data', (c) => (out += c));
     try {
-      await eventually(() => /ready \(pid \d+\)/.test(out), 15_000);
+      await eventually(() => /ready \(pid \d+\)/.test(out) || child.exitCode !== null, 15_000).catch(() => false);
+      assert.match(out, /ready \(pid \d+\)/, `berth serve --follow-logs printed no "ready (pid N)":\n${out}`);
       const pid = /ready \(pid (\d+)\)/.exec(out)![1];
       await request(port, { host: 'followed.localhost' });
       await request(port, { host: 'followed.localhost', path: '/error?text=visible' });

