@@ -103,6 +103,8 @@ function ensureNpmShims(): void {
   for (const [name, cli] of [['npm', npmCli], ['npx', path.join(path.dirname(npmCli), 'npx-cli.js')]] as const) {
     writeFileSync(path.join(bin, `${name}.cmd`), `@"%~dp0node.exe" "${winePath(cli)}" %*\r\n`);
   }
+  // As under `npm test`: a test that runs npm's own script with process.execPath (no shell) finds it here.
+  wineEnv.npm_execpath = winePath(npmCli);
 }
 
 function findNpmCli(): string | undefined {
