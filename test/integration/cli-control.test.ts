@@ -42,7 +42,7 @@ function berth(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string 
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
     child.stderr.on('data', (c) => (stderr += c));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 

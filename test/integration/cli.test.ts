@@ -164,7 +164,7 @@ describe('berth serve', () => {
         let out = '';
         child.stdout!.on('data', (c) => (out += c));
         child.stderr!.on('data', (c) => (out += c));
-        child.on('exit', (code) => resolve({ code, out }));
+        child.on('close', (code) => resolve({ code, out }));
       });
     const version = await run(['--version']);
     assert.equal(version.code, 0);

@@ -67,7 +67,7 @@ describe('berth doctor', () => {
         const child = spawn(process.execPath, [path.join(REPO, 'bin', 'berth.js'), 'doctor', '--json'], { env: { ...process.env, BERTH_HOME: home }, stdio: ['ignore', 'pipe', 'inherit'] });
         let stdout = '';
         child.stdout.on('data', (c) => (stdout += c));
-        child.on('exit', (code) => resolve({ code, stdout }));
+        child.on('close', (code) => resolve({ code, stdout }));
       });
       const report = JSON.parse(run.stdout) as { ok: boolean; checks: CheckResult[] };
       assert.equal(run.code, report.ok ? 0 : 1);

@@ -102,7 +102,7 @@ describe('events.history over the control API and berth events', () => {
         let stderr = '';
         child.stdout.on('data', (c) => (stdout += c));
         child.stderr.on('data', (c) => (stderr += c));
-        child.on('exit', (code) => resolve({ code, stdout, stderr }));
+        child.on('close', (code) => resolve({ code, stdout, stderr }));
       });
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[broken\] http:\/\/broken\.localhost/m);

@@ -25,8 +25,13 @@ const PREFIX = path.join(CACHE, 'berth-wine-prefix');
 const TIMINGS = path.join(CACHE, 'berth-wine-lane-timings.json');
 const OUT = path.join(REPO, 'dist', 'test-windows');
 /** A file that is still running after this long is stopped and counted as one failure. */
-const FILE_TIMEOUT_MS = 13 * 60_000; // just over run.ts's own limit under Wine (180 s × PATIENCE)
-const PARALLEL = Number(process.env.BERTH_WINE_PARALLEL) || 6;
+const FILE_TIMEOUT_MS = 13 * 60_000; // just over run.ts's own limit under Wine (12 minutes)
+/**
+ * Files at a time. Four keep the 2-core lane machine busy (a Wine process waits on wineserver much of the time)
+ * without starving each other: with six, while other work loaded the machine, a `berth serve` took over a minute to
+ * start. More files at once mostly make each one slower.
+ */
+const PARALLEL = Number(process.env.BERTH_WINE_PARALLEL) || 4;
 const SUMMARY = /^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$/;
 
 /**
