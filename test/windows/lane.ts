@@ -56,6 +56,8 @@ net.Socket.prototype.setKeepAlive = function (...args) {
 const wineEnv: NodeJS.ProcessEnv = {
   ...process.env,
   NODE_OPTIONS: `--require ${winePath(SHIM)}`,
+  // The frameworks test's install (test/helpers/frameworks.ts): the one `npm test` made before this lane, reused.
+  BERTH_FRAMEWORKS_CACHE: winePath(CACHE),
   WINEPREFIX: PREFIX,
   WINEDEBUG: '-all',
   WINEDLLOVERRIDES: 'mscoree,mshtml=',
