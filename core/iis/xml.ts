@@ -7,7 +7,33 @@
  * Only elements and attributes matter in a web.config: text, comments, CDATA and processing instructions are
  * dropped. Entities (`&quot;`, `&amp;`, character references) are decoded in attribute values.
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { createRequire } from 'node:module';
+import type { XMLParser as XMLParserType } from 'fast-xml-parser';
+
+/**
+ * fast-xml-parser is loaded at the first web.config parsed (its CommonJS build, so parsing stays synchronous): an
+ * engine with no IIS site never holds it.
+ */
+let loaded: { META: symbol; parser: XMLParserType; validate: typeof import('fast-xml-parser').XMLValidator.validate } | undefined;
+function xmlLibrary(): NonNullable<typeof loaded> {
+  if (loaded) return loaded;
+  const { XMLParser, XMLValidator } = createRequire(import.meta.url)('fast-xml-parser') as typeof import('fast-xml-parser');
+  const parser = new XMLParser({
+    preserveOrder: true,
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    captureMetaData: true,
+    parseAttributeValue: false,
+    parseTagValue: false,
+    trimValues: true,
+    ignoreDeclaration: true,
+    ignorePiTags: true,
+    allowBooleanAttributes: false,
+    removeNSPrefix: false,
+  });
+  loaded = { META: XMLParser.getMetaDataSymbol() as unknown as symbol, parser, validate: (text, options) => XMLValidator.validate(text, options) };
+  return loaded;
+}
 
 export interface XmlPosition {
   /** Offset of the first character (the `<` of an element, the first letter of an attribute's name). */
@@ -72,22 +98,6 @@ export class LineIndex {
   }
 }
 
-const META = XMLParser.getMetaDataSymbol() as unknown as symbol;
-
-const parser = new XMLParser({
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  captureMetaData: true,
-  parseAttributeValue: false,
-  parseTagValue: false,
-  trimValues: true,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  allowBooleanAttributes: false,
-  removeNSPrefix: false,
-});
-
 type OrderedNode = Record<string, unknown> & { ':@'?: Record<string, unknown> };
 
 function isSpace(c: string | undefined): boolean {
@@ -146,7 +156,8 @@ export function parseXml(input: string): XmlResult {
   const text = stripBom(input);
   const lines = new LineIndex(text);
   if (text.trim() === '') return { ok: false, error: { message: 'The file is empty; it must contain a <configuration> element', line: 1, column: 1 } };
-  const verdict = XMLValidator.validate(text, { allowBooleanAttributes: false });
+  const { META, parser, validate } = xmlLibrary();
+  const verdict = validate(text, { allowBooleanAttributes: false });
   if (verdict !== true) {
     return { ok: false, error: { message: verdict.err.msg.replace(/\.$/, ''), line: verdict.err.line || 1, column: verdict.err.col || 1 } };
   }

@@ -46,6 +46,43 @@ export class HttpsFront {
     );
     // A client that gave up or does not trust the CA: nothing to do (the client sees its own error).
     this.server.on('tlsClientError', (_error, socket) => socket.destroy());
+    this.holdUntilDefaultCertificate();
+  }
+
+  /**
+   * The default certificate (for clients sending no SNI) is made at the first connection, not at start, so an
+   * engine nobody reaches over HTTPS never loads the X.509 library. Until it is there, new TCP connections wait
+   * (their bytes stay buffered in the socket) and are then handed to the TLS server's own connection handler.
+   */
+  private holdUntilDefaultCertificate(): void {
+    const handlers = this.server.listeners('connection') as ((socket: net.Socket) => void)[];
+    this.server.removeAllListeners('connection');
+    let ready: Promise<void> | undefined;
+    let done = false;
+    const handOver = (socket: net.Socket) => {
+      for (const handler of handlers) handler.call(this.server, socket);
+    };
+    this.server.on('connection', (socket: net.Socket) => {
+      if (done) return handOver(socket);
+      ready ??= this.certificates.defaultCertificate().then((issued) => {
+        this.server.setSecureContext(issued);
+        done = true;
+      });
+      // A socket that fails while waiting is closed; the TLS server takes over error handling once handed over.
+      const onError = () => socket.destroy();
+      socket.on('error', onError);
+      ready.then(
+        () => {
+          socket.off('error', onError);
+          if (!socket.destroyed) handOver(socket);
+        },
+        () => {
+          // Not kept: the next connection tries again.
+          ready = undefined;
+          socket.destroy();
+        },
+      );
+    });
   }
 
   private accept(socket: tls.TLSSocket): void {
@@ -53,8 +90,7 @@ export class HttpsFront {
     else this.front.accept(socket);
   }
 
-  async listen(port: number, host: string): Promise<net.AddressInfo> {
-    this.server.setSecureContext(await this.certificates.defaultCertificate());
+  listen(port: number, host: string): Promise<net.AddressInfo> {
     return new Promise((resolve, reject) => {
       const onError = (error: Error) => reject(error);
       this.server.once('error', onError);
