@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { AppSummary } from '../../core/control/protocol.js';
 import { interrupt } from '../helpers/interrupt.js';
 import { request } from '../helpers/http.js';
+import { freeLoopbackPort as freePort } from '../../core/worker/free-port.js';
 import { copyFixture, REPO, tempDir } from '../helpers/paths.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -44,14 +44,6 @@ function berth(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string 
     child.stderr.on('data', (c) => (stderr += c));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 interface Served {

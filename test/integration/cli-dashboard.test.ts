@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from '../helpers/http.js';
 import { interrupt } from '../helpers/interrupt.js';
+import { runBerth, type CliRun } from '../helpers/cli.js';
 import { REPO, tempDir } from '../helpers/paths.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -24,16 +25,7 @@ before(async () => {
 });
 after(() => cleanup());
 
-function berth(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BERTH, ...args], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const berth = (args: string[]): Promise<CliRun> => runBerth(args, { env, cwd: dir });
 
 describe('berth dashboard', () => {
   test('with no engine: exit 3 and how to start one; extra arguments are a usage error', async () => {

@@ -12,6 +12,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { interrupt } from '../helpers/interrupt.js';
+import { runBerth, type CliRun } from '../helpers/cli.js';
 import { FIXTURES, REPO, tempDir } from '../helpers/paths.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -27,16 +28,7 @@ before(async () => {
 });
 after(() => cleanup());
 
-function berth(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BERTH, ...args], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const berth = (args: string[]): Promise<CliRun> => runBerth(args, { env, cwd: dir });
 
 /** Runs `berth serve` with these arguments until `body` is done, with its output so far. */
 async function serving(args: string[], until: RegExp, body: (output: () => string) => Promise<void>): Promise<void> {

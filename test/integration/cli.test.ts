@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from '../helpers/http.js';
 import { interrupt } from '../helpers/interrupt.js';
+import { freeLoopbackPort as freePort } from '../../core/worker/free-port.js';
 import { copyFixture, REPO, tempDir } from '../helpers/paths.js';
 import { eventually, isAlive } from '../helpers/wait.js';
 import { skipUnderWine } from '../helpers/wine.js';
@@ -30,14 +31,6 @@ interface Served {
   port: number;
   output: () => string;
   exited: Promise<number | null>;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 /** Starts `berth serve` and waits until its output shows every expected worker ready. */

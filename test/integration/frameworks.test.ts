@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { App } from '../../core/app/app.js';
@@ -18,6 +17,7 @@ import { addRunningApp, startEngine, type TestEngine } from '../helpers/engine.j
 import { frameworkApps, type FrameworkApps } from '../helpers/frameworks.js';
 import { request } from '../helpers/http.js';
 import { interrupt } from '../helpers/interrupt.js';
+import { freeLoopbackPort as freePort } from '../../core/worker/free-port.js';
 import { REPO, tempDir } from '../helpers/paths.js';
 import { eventually } from '../helpers/wait.js';
 import { skipUnderWine } from '../helpers/wine.js';
@@ -132,14 +132,6 @@ interface ClientSocket {
   close(): void;
 }
 type Connect = (url: string, options: Record<string, unknown>) => ClientSocket;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 describe('socket.io with 2 workers through `berth serve` (stickyRealtime)', () => {
   let child: ChildProcess;

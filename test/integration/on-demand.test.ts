@@ -18,6 +18,7 @@ import type { EngineEvent } from '../../core/events.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
 import { request } from '../helpers/http.js';
 import { interrupt } from '../helpers/interrupt.js';
+import { runBerth, type CliRun } from '../helpers/cli.js';
 import { copyFixture, REPO, tempDir } from '../helpers/paths.js';
 import { eventually, isAlive } from '../helpers/wait.js';
 
@@ -201,16 +202,7 @@ describe('berth ls and a restarted engine show a sleeping app', () => {
   });
   after(() => cleanup());
 
-  function berth(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, [BERTH, ...args], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c) => (stdout += c));
-      child.stderr.on('data', (c) => (stderr += c));
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  const berth = (args: string[]): Promise<CliRun> => runBerth(args, { env, cwd: dir });
 
   /** `berth serve` (registry mode) on a free port, until its control API is announced. */
   async function serve(): Promise<{ port: number; output: () => string; stop: () => Promise<number | null> }> {
