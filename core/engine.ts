@@ -22,6 +22,7 @@ import { HostTable } from './engine/host-table.js';
 import { crashOutput, EventHistory } from './history/event-history.js';
 import { hostSite, type SiteHostingContext } from './engine/site-hosting.js';
 import { EngineHttps } from './engine/https.js';
+import { LaneWatch } from './engine/lane-watch.js';
 
 export { appEnvironment, type AppRecordView } from './engine/app-records.js';
 export type { AppConfigState, SettingsChange, TakesEffect } from './engine/app-config.js';
@@ -70,6 +71,7 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
   private readonly records: AppRecords;
   private readonly hosts = new HostTable((app, warning) => this.report({ type: 'config-warnings', app, warnings: [warning] }));
   private readonly front: FrontServer;
+  private readonly lanes = new LaneWatch((event) => this.report(event));
   private address: AddressInfo | undefined;
   /** The HTTPS front (options.https): `info` (port, CA file) once it listens, or the `problem` why it does not. */
   readonly https: EngineHttps | undefined;
@@ -89,8 +91,7 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
     this.records = new AppRecords(this.platform);
     this.front = new FrontServer(this, options.clientLimits);
     this.history = new EventHistory(options.historyFile ? { file: options.historyFile } : {});
-    // Every control API connection and subscription listens here; their number is bounded by the control server
-    // (MAX_SUBSCRIPTIONS per connection), not by EventEmitter's leak heuristic of 10.
+    // Control API connections and subscriptions listen here: bounded by MAX_SUBSCRIPTIONS per connection, not by EventEmitter's leak heuristic of 10.
     this.setMaxListeners(0);
   }
 
@@ -107,6 +108,7 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
     }
     this.history.record(event, () => crashOutput(this.hosts.apps.get((event as { app: string }).app), event));
     this.emit('event', event);
+    if ('app' in event) this.lanes.check(event.app, this.hosts.apps.get(event.app));
   }
 
   /** The port the front server listens on (known after start). */
@@ -158,6 +160,7 @@ export class Engine extends EventEmitter<EngineEvents> implements Router {
     for (const app of this.hosts.apps.values()) {
       for (const worker of app.workers()) worker.pool.sweep(now);
       app.checkHealth(now);
+      this.lanes.check(app.name, app); // engine.io traffic marks an app without an event
     }
     const batch = this.metrics.sample(this.hosts.apps.values(), now);
     if (this.listenerCount('metrics')) this.emit('metrics', batch);

@@ -21,6 +21,8 @@ export type EngineEvent =
   | { type: 'generation-drained'; app: string; generation: number }
   | { type: 'debug-started'; app: string; mode: DebugMode; brk: boolean; port: number; pid: number; webSocketUrl: string; devtoolsUrl: string }
   | { type: 'debug-stopped'; app: string }
+  /** The app's connections take another lane now (core/app/lane.ts); `reasons`: why not the fast lane (empty: fast). */
+  | { type: 'lane-changed'; app: string; lane: 'fast' | 'proxy'; reasons: string[] }
   /** The log folder cannot be written; output is kept in memory (bounded) meanwhile. */
   | { type: 'log-problem'; app: string; path: string; code: string; message: string }
   /** Log files are written again; `droppedBytes`: output that could not be kept in memory meanwhile (0: none lost). */

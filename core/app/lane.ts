@@ -79,7 +79,24 @@ export function fastLaneWorker(head: RequestHead, app: FastLaneApp): AppWorker |
   const settings = generation.version.config.settings;
   // Engine.io traffic itself never takes the fast lane, and marks the app so its other connections stay too.
   if (engineIoRequest(head.target) !== undefined) generation.realtimeSeen = true;
-  const facts = { siteApp: app.options.script !== undefined, debugging: app.debugSession !== undefined, realtime: generation.realtime };
-  if (chooseLane(settings, facts).lane !== 'fast') return undefined;
+  if (chooseLane(settings, laneFacts(app)).lane !== 'fast') return undefined;
   return generation.chooseConnection(settings.loadBalancing as Balancing, settings.maxConcurrentRequestsPerProcess);
+}
+
+/** What keeps the app on the proxy lane besides its settings, as the serving generation has it now. */
+export function laneFacts(app: FastLaneApp): LaneFacts {
+  return { siteApp: app.options.script !== undefined, debugging: app.debugSession !== undefined, realtime: app.generation?.realtime ?? false };
+}
+
+/** What `appLane` reads of an app: `FastLaneApp` and the settings it would start with (`App.settings`). */
+export interface LaneApp extends FastLaneApp {
+  settings: Settings;
+}
+
+/**
+ * The lane the app's connections take now (what the control API shows): by its serving generation's settings, or
+ * when none serves (stopped, not started yet), by `settings` (default: the ones it would start with).
+ */
+export function appLane(app: LaneApp, settings: Settings = app.settings): Lane {
+  return chooseLane(app.generation?.version.config.settings ?? settings, laneFacts(app));
 }

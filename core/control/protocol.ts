@@ -124,6 +124,14 @@ export interface AppSummary {
   problem?: Problem;
   /** The last recycle failed and the previous version kept serving. */
   lastUpgradeProblem?: Problem;
+  /**
+   * How its connections are served (core/app/lane.ts): `fast`, handed whole to a worker after their first request
+   * head; `proxy`, every request through Berth's proxy. By the serving generation's settings, or when none serves,
+   * by the settings it would start with. A `lane-changed` event says when it changes.
+   */
+  lane: 'fast' | 'proxy';
+  /** Why not the fast lane, one sentence each (empty on the fast lane). */
+  laneReasons: string[];
 }
 
 export interface WorkerInfo {

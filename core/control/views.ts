@@ -5,8 +5,9 @@
  */
 import os from 'node:os';
 import { DEBUG_COOKIE, type AppProblem, type DebugSession } from '../app/app.js';
+import { appLane, chooseLane } from '../app/lane.js';
 import { formatIssue, type LoadedConfig, type SettingSource as LoadedSource } from '../config/load.js';
-import { defaultSettings, SETTING_NAMES, SETTINGS, type SettingDef, type SettingName } from '../config/schema.js';
+import { defaultSettings, SETTING_NAMES, SETTINGS, type SettingDef, type SettingName, type Settings } from '../config/schema.js';
 import type { AppRecordView, Engine, RecycleOutcome } from '../engine.js';
 import type { AppDetail, AppSummary, ConfigView, DebugInfo, MetricsBatch, Problem, RecycleResult, SettingSource, SettingView, WorkerInfo } from './protocol.js';
 import type { Worker } from '../worker/worker.js';
@@ -28,7 +29,9 @@ export function appSummary(engine: Engine, app: string | AppRecordView): AppSumm
 
 export async function appDetail(engine: Engine, name: string): Promise<AppDetail> {
   const record = engine.appRecord(name);
-  return detailOf(record, engine.appUrl(record), engine.metrics.latest(name), await appConfigView(engine, name));
+  const state = await engine.appConfig(name);
+  const config = configView(state.record, state.loaded, state.writesTo, state.problem);
+  return detailOf(record, engine.appUrl(record), engine.metrics.latest(name), config, state.loaded?.settings);
 }
 
 /** The configuration the app runs with, and where each value comes from. */
@@ -65,7 +68,11 @@ export function problemView(problem: AppProblem): Problem {
   return { title: problem.title, detail: problem.detail, ...(problem.stderr ? { stderr: problem.stderr } : {}) };
 }
 
-export function summaryOf(record: AppRecordView, url: string, metrics: MetricsBatch): AppSummary {
+/**
+ * `settings`: what a stopped app would start with, when known better than the app has it (read from its files now:
+ * an app not loaded yet has only the defaults).
+ */
+export function summaryOf(record: AppRecordView, url: string, metrics: MetricsBatch, settings?: Settings): AppSummary {
   const app = record.app;
   const workers = app?.workers() ?? [];
   const latest = metrics.apps.find((a) => a.app === record.name);
@@ -76,8 +83,8 @@ export function summaryOf(record: AppRecordView, url: string, metrics: MetricsBa
     rss += worker.metrics?.rss ?? 0;
     cpu += worker.metrics?.cpuPercent ?? 0;
   }
-  const settings = app?.settings;
-  const expected = settings ? settings.nodeProcessCountPerApplication || os.availableParallelism() : 0;
+  const expected = app ? app.settings.nodeProcessCountPerApplication || os.availableParallelism() : 0;
+  const lane = app ? appLane(app, settings ?? app.settings) : chooseLane(settings ?? defaultSettings(), { siteApp: false, debugging: false });
   const summary: AppSummary = {
     name: record.name,
     folder: record.folder,
@@ -94,6 +101,8 @@ export function summaryOf(record: AppRecordView, url: string, metrics: MetricsBa
     requestsPerSecond: latest?.sample.requestsPerSecond ?? 0,
     activeRequests: app?.generation?.activeRequests ?? 0,
     restarts: record.restarts.reduce((sum, n) => sum + n, 0),
+    lane: lane.lane,
+    laneReasons: lane.lane === 'proxy' ? lane.reasons : [],
   };
   const problem = app ? app.problem : record.missing;
   if (problem && (summary.state === 'errored' || summary.state === 'missing')) summary.problem = problemView(problem);
@@ -125,10 +134,10 @@ export function workerInfo(worker: Worker, restarts: readonly number[], now = Da
   };
 }
 
-export function detailOf(record: AppRecordView, url: string, metrics: MetricsBatch, config: ConfigView): AppDetail {
+export function detailOf(record: AppRecordView, url: string, metrics: MetricsBatch, config: ConfigView, settings?: Settings): AppDetail {
   const app = record.app;
   return {
-    ...summaryOf(record, url, metrics),
+    ...summaryOf(record, url, metrics, settings),
     host: app?.host ?? '',
     entry: app?.generation?.version.entry.file ?? app?.entry?.file ?? null,
     configFile: config.file,
