@@ -34,3 +34,8 @@ export function table(rows: readonly (readonly string[])[], indent = ''): string
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   return rows.map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd() + '\n').join('');
 }
+
+/** An app's lane as `berth status` and `berth serve` say it: `fast`, or `proxy — why; why`. */
+export function laneText(lane: 'fast' | 'proxy', reasons: readonly string[]): string {
+  return lane === 'proxy' && reasons.length ? `proxy — ${reasons.join('; ')}` : lane;
+}

@@ -13,7 +13,7 @@ const USAGE = `Berth ${BERTH_VERSION}: host Node.js apps locally, the iisnode wa
 Usage:
 ${SERVE_USAGE}
   berth ls [--json]
-  berth status [--json]
+  berth status [<app>] [--json]
   berth add <folder> [--name <name>] [--stopped]
   berth remove <app>
   berth start|stop|restart|recycle <app>
@@ -34,7 +34,7 @@ serve    Runs the engine until Ctrl+C (in-flight requests finish first). Without
          remembers; with folders it hosts those for this run only. Each app answers at
          http://<name>.localhost:<port>/ (and at / when only one app is hosted), and over HTTPS at
          https://<name>.localhost:<https-port>/ with certificates from Berth's local CA (see trust).
-ls       The apps, their state and URL.                status   Apps and workers: memory, CPU, requests per second.
+ls       The apps, their state and URL.                status   Apps, workers, figures, lane (and why).
 add      Hosts a folder (and remembers it).            remove   Stops an app and forgets it (its folder is untouched).
 start    Starts an app now.                            stop     Stops an app gracefully.
 restart  Stops, then starts with fresh files.          recycle  Graceful upgrade: new workers first, old ones drain.

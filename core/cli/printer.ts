@@ -1,5 +1,6 @@
 /** Turns engine events into the lines `berth serve` prints. */
 import type { EngineEvent } from '../events.js';
+import { laneText } from './format.js';
 
 interface Output {
   write(text: string): unknown;
@@ -71,6 +72,8 @@ export class EventPrinter {
         };
       case 'debug-stopped':
         return { text: `[${event.app}] debugging stopped\n` };
+      case 'lane-changed':
+        return { text: `[${event.app}] lane: ${laneText(event.lane, event.reasons)}\n` };
       case 'log-problem':
         return { text: `[${event.app}] log files: ${event.message}\n`, error: true };
       case 'log-recovered':

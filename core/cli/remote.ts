@@ -14,7 +14,7 @@ import { defaultBerthHome, homeFile } from '../home.js';
 import { CliError, EXIT, parse, type Command, type Output } from './command.js';
 import { events } from './events-command.js';
 import { onInterrupt } from './interrupt.js';
-import { bytes, duration, number, table } from './format.js';
+import { bytes, duration, laneText, number, table } from './format.js';
 import { ENV_MASK } from '../shared/env-vars.js';
 
 const io: Output = {
@@ -112,10 +112,11 @@ function workerRow(worker: WorkerInfo): string[] {
 }
 
 const status: Command = async (connect, args, output) => {
-  const { values } = parse('status', args, { json: { type: 'boolean' } }, [0, 0, 'no arguments']);
+  const { values, positionals } = parse('status', args, { json: { type: 'boolean' } }, [0, 1, 'at most one app: berth status [app]']);
   const client = await connect();
-  const [info, apps] = await Promise.all([client.call('engine.info'), client.call('apps.list')]);
-  const details = await Promise.all(apps.map((a) => client.call('apps.get', { app: a.name })));
+  const [info, apps] = await Promise.all([client.call('engine.info'), positionals.length ? [] : client.call('apps.list')]);
+  const names = positionals.length ? positionals : apps.map((a) => a.name);
+  const details = await Promise.all(names.map((app) => client.call('apps.get', { app })));
   if (values.json) {
     const report = { engine: info, apps: details.map(({ config: _config, ...rest }) => rest) };
     output.out(`${JSON.stringify(report, null, 2)}\n`);
@@ -147,6 +148,7 @@ const status: Command = async (connect, args, output) => {
   }
   output.out(table(rows));
   for (const app of details) {
+    if (app.state !== 'missing') output.out(`\n${app.name}  Lane: ${laneText(app.lane, app.laneReasons)}\n`);
     if (app.workerList.length) output.out(`\n${app.name} workers:\n${table(app.workerList.map(workerRow), '  ')}`);
     if (app.problem) output.out(`\n${app.name}:\n${problemText(app.problem)}`);
     if (app.lastUpgradeProblem) output.out(`\n${app.name}: the last upgrade failed (the previous version keeps serving):\n${problemText(app.lastUpgradeProblem)}`);

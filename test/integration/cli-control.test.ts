@@ -130,10 +130,12 @@ describe('berth commands against a running engine', () => {
       ok(status, /control API\s+ws:\/\/127\.0\.0\.1:\d+\/control/);
       assert.match(status.stdout, /app\s+state\s+workers\s+memory\s+cpu\s+req\/s\s+active\s+restarts\nshop\s+running\s+1\/1\s+\d+(\.\d)? MB/);
       assert.match(status.stdout, /shop workers:\n {2}pid \d+\s+ready\s+up (\d+[dhm] )?\d+[smh]\s+\d+(\.\d)? MB\s+heap/);
-      const statusJson = JSON.parse((await berth(['status', '--json'])).stdout) as { engine: { mode: string; pid: number }; apps: { name: string; workerList: unknown[] }[] };
+      assert.match(status.stdout, /\nshop {2}Lane: fast\n/);
+      const statusJson = JSON.parse((await berth(['status', '--json'])).stdout) as { engine: { mode: string; pid: number }; apps: { name: string; workerList: unknown[]; lane: string; laneReasons: string[] }[] };
       assert.equal(statusJson.engine.mode, 'registry');
       assert.equal(statusJson.engine.pid, served.child.pid);
       assert.equal(statusJson.apps[0]!.workerList.length, 1);
+      assert.deepEqual([statusJson.apps[0]!.lane, statusJson.apps[0]!.laneReasons], ['fast', []]);
 
       // logs: the latest lines, stderr only, and following
       await request(served.port, { host: 'shop.localhost', path: '/print?lines=3&tag=out' });
@@ -184,6 +186,16 @@ describe('berth commands against a running engine', () => {
       await eventually(async () => (JSON.parse((await berth(['ls', '--json'])).stdout) as AppSummary[])[0]!.readyWorkers === 2, 30_000, 200);
       ok(await berth(['config', 'shop']), /^shop: settings file .*berth\.yml\nsetting\s+value\s+from\nnodeProcessCountPerApplication\s+2\s+berth\.yml:2\n$/);
       failed(await berth(['config', 'shop', 'nodeProcessCountPerAplication=3']), 1, /Did you mean "nodeProcessCountPerApplication"\?/);
+
+      // status <app>: the lane, and why not the fast one once a setting needs the proxy (after the recycle)
+      ok(await berth(['config', 'shop', 'enableXFF=true']), /shop recycles gracefully to apply it/);
+      await eventually(async () => (await berth(['status', 'shop'])).stdout.includes('Lane: proxy'), 30_000, 200);
+      const one = await berth(['status', 'shop']);
+      ok(one, /\nshop {2}Lane: proxy — enableXFF adds X-Forwarded-For to every request\n/);
+      const oneJson = JSON.parse((await berth(['status', 'shop', '--json'])).stdout) as { apps: AppSummary[] };
+      assert.deepEqual(oneJson.apps.map((a) => [a.name, a.lane, a.laneReasons]), [['shop', 'proxy', ['enableXFF adds X-Forwarded-For to every request']]]);
+      failed(await berth(['status', 'nope']), 1, /^berth status: There is no app named "nope"/);
+      failed(await berth(['status', 'shop', 'nope']), 2, /^berth status: expected at most one app: berth status \[app\], not "nope" as well\.\n$/);
 
       // one engine per Berth home
       failed(await berth(['serve', '--port', '0']), 1, /Another Berth engine is already running from .*home \(pid \d+, http:\/\/127\.0\.0\.1:\d+\/\)/);

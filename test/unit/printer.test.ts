@@ -170,4 +170,11 @@ describe('EventPrinter: app errors and other events', () => {
     assert.equal(p.format(exit({ expected: true })), undefined);
     assert.equal(p.format(exit())?.error, true);
   });
+
+  test('a lane change: the lane, and why not the fast one', () => {
+    const { print, out } = printer();
+    print({ type: 'lane-changed', app: 'shop', lane: 'proxy', reasons: ['a debug session runs', 'requestTimeout times every request'] });
+    print({ type: 'lane-changed', app: 'shop', lane: 'fast', reasons: [] });
+    assert.deepEqual(out, ['[shop] lane: proxy — a debug session runs; requestTimeout times every request\n', '[shop] lane: fast\n']);
+  });
 });
