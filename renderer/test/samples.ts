@@ -18,6 +18,8 @@ export function summary(overrides: Partial<AppSummary> = {}): AppSummary {
     requestsPerSecond: 0,
     activeRequests: 0,
     restarts: 0,
+    lane: 'fast',
+    laneReasons: [],
     ...overrides,
   };
 }

@@ -98,6 +98,7 @@ describe('desktop UI end to end', { timeout: 120_000 }, () => {
   test('memory figures move when the app holds more memory', async () => {
     const { page } = desk;
     await page.locator('[data-tab="overview"]').click();
+    await page.getByTestId('app-lane').getByText('Fast lane').waitFor(); // the demo needs nothing of the proxy per request
     const cell = page.locator('[data-testid="workers-table"] tbody tr').first().locator('[data-col="rss"]');
     const before = await until('the worker reports its memory', async () => megabytes(await cell.innerText()));
     await desk.request('demo', '/grow?mb=64');

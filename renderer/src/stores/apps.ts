@@ -41,6 +41,7 @@ const REFRESHING = new Set<EngineEvent['type']>([
   'generation-drained',
   'debug-started',
   'debug-stopped',
+  'lane-changed',
 ]);
 
 export const useApps = defineStore('apps', () => {
@@ -261,6 +262,10 @@ export function timelineEntry(event: EngineEvent, time = Date.now()): TimelineEn
       return { time, kind: 'info', title: `Debugging on (worker ${event.pid}, port ${event.port})` };
     case 'debug-stopped':
       return { time, kind: 'info', title: 'Debugging off' };
+    case 'lane-changed':
+      return event.lane === 'fast'
+        ? { time, kind: 'info', title: 'Fast lane: connections go to the workers directly' }
+        : { time, kind: 'info', title: 'Proxy lane: every request goes through Berth', detail: event.reasons.join('\n') };
     case 'settings-written':
       return { time, kind: 'info', title: `Settings written to ${baseName(event.file)}`, detail: event.changes.map((c) => `${c.setting} = ${c.to === null ? (c.setting.startsWith('env.') ? '(removed)' : '(default)') : String(c.to)}`).join(', ') };
     case 'config-warnings':
