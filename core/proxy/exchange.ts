@@ -76,6 +76,10 @@ export class Exchange implements UpstreamUser, ConnectingExchange {
   private keepClientDespiteClose = false;
   private clientPausedUpstream = false;
   private waitedForStart = false;
+  /** The worker's final head came while the request body was still being sent: the client connection closes after. */
+  private answeredEarly = false;
+  /** A write to the worker failed (it closed): the rest of the request is read from the client and dropped. */
+  private writeFailed = false;
 
   constructor(
     private readonly client: ExchangeClient,
@@ -146,6 +150,7 @@ export class Exchange implements UpstreamUser, ConnectingExchange {
     }
     socket.exchange = this;
     socket.framing.reset();
+    this.writeFailed = false;
     this.upstream = socket;
     this.framing = socket.framing;
     const replay = this.replaying;
@@ -179,10 +184,24 @@ export class Exchange implements UpstreamUser, ConnectingExchange {
       if (this.replayBytes <= REPLAY_LIMIT) this.replay.push(bytes);
       else this.replay = null;
     }
-    if (!this.upstream!.write(bytes) && !this.upstreamPausedClient) {
+    if (this.writeFailed) return;
+    // (A write that fails because the worker closed sets writeFailed, possibly during the call: no pause then.)
+    if (!this.upstream!.write(bytes) && !this.writeFailed && !this.upstreamPausedClient) {
       this.upstreamPausedClient = true;
       this.client.pauseReading();
     }
+  }
+
+  /**
+   * A write failed because the worker closed (see wireUpstream): while the response may still come, nothing more is
+   * written, and the client is read on (its body dropped) so it is not stuck; the worker's answer, or its close, ends
+   * the exchange. The connection is not reused.
+   */
+  upstreamWriteFailed(): boolean {
+    if (this.phase !== Phase.RequestBody && this.phase !== Phase.Response) return false;
+    this.writeFailed = true;
+    this.upstreamDrained();
+    return true;
   }
 
   /** The upstream drained after a full write: the client may send more body. */
@@ -267,14 +286,19 @@ export class Exchange implements UpstreamUser, ConnectingExchange {
         continue;
       }
       clearTimeout(this.timeout);
+      // An answer before the end of the request body (a 400 to an upload the app refuses): the client is still
+      // sending a body nobody may read, so its connection closes after this response, and the response says so (as
+      // node's http server and nginx do).
+      this.answeredEarly = this.phase === Phase.RequestBody;
       // A worker that is shutting down (an upgrade drains it) answers `Connection: close`. That is about the worker's
       // connection only: when the response is framed, the client's keep-alive connection stays open for its next
       // request, which goes to the new generation.
-      this.keepClientDespiteClose = framing.head!.close && !this.head.close && framing.phase !== Framing.UntilClose;
+      this.keepClientDespiteClose = framing.head!.close && !this.head.close && framing.phase !== Framing.UntilClose && !this.answeredEarly;
       const extra = this.extraResponseHeaders();
-      if (extra || this.keepClientDespiteClose) {
+      if (extra || this.keepClientDespiteClose || this.answeredEarly) {
         // Berth's headers go in before the blank line; the body bytes follow in the same write.
-        const out = rebuildHead(buf, framing.headTextEnd, headEnd, extra, this.keepClientDespiteClose);
+        const close = this.answeredEarly ? `${extra ? '\r\n' : ''}Connection: close` : '';
+        const out = rebuildHead(buf, framing.headTextEnd, headEnd, extra + close, this.keepClientDespiteClose || this.answeredEarly);
         this.forwardResponseBody(out, out.length - (buf.length - headEnd));
         return;
       }
@@ -298,7 +322,7 @@ export class Exchange implements UpstreamUser, ConnectingExchange {
     if (framing.phase !== Framing.Done) return;
     // Bytes after the end of the response mean the worker connection is out of step: do not reuse it.
     if (end < buf.length) this.upstream?.destroy();
-    if (this.phase === Phase.Response) this.end(End.Complete);
+    if (this.phase === Phase.Response) this.end(this.answeredEarly ? End.CompleteThenClose : End.Complete);
     else if (this.phase === Phase.RequestBody) {
       // The app answered before reading the whole body: that connection cannot be reused, nor the client's.
       this.upstream?.destroy();
@@ -426,6 +450,7 @@ export class Exchange implements UpstreamUser, ConnectingExchange {
     if (how === End.Complete || how === End.CompleteThenClose) {
       if (response && worker) worker.stats.record(response.status, Date.now() - this.startedAt);
       reusable =
+        !this.writeFailed &&
         response !== null && !response.close && !this.head.close && phase === Phase.Response && this.framing!.phase === Framing.Done && worker?.state === 'ready';
     } else if (how === End.Failed) worker?.stats.record(page!.status, Date.now() - this.startedAt);
     const upstream = this.upstream;

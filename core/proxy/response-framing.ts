@@ -126,12 +126,12 @@ export class ResponseFraming {
 
 /**
  * The worker's head (`buf` up to `textEnd`, its blank line) with Berth's header lines added before the blank line
- * and, when `dropConnection`, its Connection header removed; followed by the body bytes after `headEnd`, so head
- * and body still go out in one write.
+ * and, when `dropConnection`, its Connection and Keep-Alive headers removed; followed by the body bytes after
+ * `headEnd`, so head and body still go out in one write.
  */
 export function rebuildHead(buf: Buffer, textEnd: number, headEnd: number, extra: string, dropConnection: boolean): Buffer {
   let text = buf.toString('latin1', 0, textEnd);
-  if (dropConnection) text = text.replace(/\r\nConnection:[^\r]*/gi, '');
+  if (dropConnection) text = text.replace(/\r\n(?:Connection|Keep-Alive):[^\r]*/gi, '');
   const rebuilt = Buffer.from(`${text}${extra ? `\r\n${extra}` : ''}\r\n\r\n`, 'latin1');
   return headEnd === buf.length ? rebuilt : Buffer.concat([rebuilt, buf.subarray(headEnd)]);
 }

@@ -13,7 +13,15 @@ export interface UpstreamUser {
   upstreamDrained(): void;
   /** The connection ended or failed (called once per connection). */
   upstreamClosed(socket: UpstreamSocket): void;
+  /**
+   * A write failed because the worker closed the connection (it answered early and stopped reading): true when the
+   * exchange keeps the connection to read the answer the worker may have sent first, and writes nothing more.
+   */
+  upstreamWriteFailed(): boolean;
 }
+
+/** Write errors that mean the worker closed its side: what it wrote before can still be read. */
+const PEER_CLOSED = new Set(['EPIPE', 'ECONNRESET', 'ECONNABORTED', 'EOF']);
 
 export type UpstreamSocket = net.Socket & { exchange?: UpstreamUser | null; framing: ResponseFraming };
 
@@ -29,6 +37,7 @@ export function wireUpstream(plain: net.Socket, pool: UpstreamPool): UpstreamSoc
   });
   socket.on('drain', () => socket.exchange?.upstreamDrained());
   socket.on('error', () => undefined); // 'close' follows
+  keepReadingAfterWriteError(socket);
   const closed = () => {
     const exchange = socket.exchange;
     socket.exchange = null;
@@ -39,4 +48,36 @@ export function wireUpstream(plain: net.Socket, pool: UpstreamPool): UpstreamSoc
   socket.on('end', closed);
   socket.on('close', closed);
   return socket;
+}
+
+/**
+ * A worker that answers before reading the whole request body (a 400 to an upload it refuses) and closes makes a
+ * later body write fail, often before its answer has been read: node would destroy the socket on that error, drop
+ * the unread answer, and the client would get a 502. So a write that fails because the worker closed completes
+ * quietly when the exchange still waits for an answer (it then stops writing): reading goes on until the answer is
+ * complete or the worker's side ends, which settles the exchange as usual ('end'/'close' below).
+ */
+function keepReadingAfterWriteError(socket: UpstreamSocket): void {
+  type Done = (error?: Error | null) => void;
+  const guard =
+    (done: Done): Done =>
+    (error) => {
+      const code = (error as NodeJS.ErrnoException | null | undefined)?.code;
+      if (code !== undefined && PEER_CLOSED.has(code) && socket.readable && socket.exchange?.upstreamWriteFailed()) done();
+      else done(error);
+    };
+  // The stream passes the same callback to every _write: its guard is made once, not per write (the hot path).
+  let lastDone: Done | undefined;
+  let lastGuarded: Done = () => undefined;
+  const guarded = (done: Done): Done => {
+    if (done !== lastDone) {
+      lastDone = done;
+      lastGuarded = guard(done);
+    }
+    return lastGuarded;
+  };
+  const write = socket._write.bind(socket);
+  const writev = socket._writev?.bind(socket);
+  socket._write = (chunk, encoding, done) => write(chunk, encoding, guarded(done));
+  if (writev) socket._writev = (chunks, done) => writev(chunks, guard(done));
 }

@@ -131,6 +131,101 @@ describe('exchange: framing through a pooled connection', () => {
   });
 });
 
+describe('exchange: an answer before the end of the request body', () => {
+  test('a response whose head comes during the body says Connection: close and closes the client after it', TIMEOUT, async () => {
+    const app = pooledConnection();
+    const browser = client();
+    browser.peer.write('POST /stream HTTP/1.1\r\nHost: unit\r\nContent-Length: 6\r\n\r\nabc');
+    await app.until('abc');
+    app.peer.write('HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\nok');
+    assert.equal(await browser.until('ok'), 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nok');
+    browser.peer.write('def'); // the rest of the body still reaches the app, which answers on
+    await app.until('def');
+    app.peer.write('!!');
+    await browser.ended;
+    assert.equal(browser.received(), 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nok!!');
+    assert.equal(worker.active, 0);
+    assert.equal(worker.pool.size, 1, 'the worker connection read the whole request: it is reusable');
+  });
+
+  describe('over a real pipe, the worker closing after its answer', () => {
+    let server: net.Server;
+    /** What the worker does once a request head has arrived; `socket` is its side of the connection. */
+    let onHead: (socket: net.Socket) => void;
+    const accepted = new Set<net.Socket>();
+
+    beforeEach(async () => {
+      server = net.createServer((socket) => {
+        accepted.add(socket);
+        socket.on('error', () => undefined);
+        let text = '';
+        const read = (chunk: Buffer) => {
+          text += chunk.toString('latin1');
+          if (!text.includes('\r\n\r\n')) return;
+          socket.off('data', read);
+          socket.pause(); // the worker reads no body
+          onHead(socket);
+        };
+        socket.on('data', read);
+      });
+      await new Promise<void>((resolve) => server.listen(worker.endpoint, resolve));
+    });
+
+    afterEach(async () => {
+      worker.pool.destroyAll();
+      for (const socket of accepted) socket.destroy();
+      accepted.clear();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (process.platform !== 'win32') rmSync(worker.endpoint, { force: true });
+    });
+
+    /** A pooled connection to the test's pipe server, as the proxy would have kept one. */
+    async function pooledPipe(): Promise<void> {
+      const socket = net.connect(worker.endpoint);
+      await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+      worker.pool.put(wireUpstream(socket, worker.pool));
+    }
+
+    const ANSWER = 'HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: 42\r\n\r\n{"code":1,"message":"Session ID unknown"}\n';
+
+    test('a body write that fails before the answer is read: the client still gets the answer, then the close', TIMEOUT, async () => {
+      await pooledPipe();
+      const browser = client();
+      onHead = (socket) => {
+        // The answer, then the close; in the same tick, more body, which the proxy writes before it can read the
+        // answer: that write fails (EPIPE), and the answer must still reach the client.
+        socket.write(ANSWER);
+        socket.destroy();
+        browser.peer.write(Buffer.alloc(64 * 1024, 0x62));
+      };
+      browser.peer.write(`POST /socket.io/?transport=polling HTTP/1.1\r\nHost: unit\r\nContent-Length: ${1024 * 1024}\r\n\r\nfirst`);
+      assert.match(await browser.until('\r\n\r\n'), /^HTTP\/1\.1 400 /, "the worker's answer, not a 502 page");
+      assert.equal(await browser.until('unknown"}\n'), ANSWER.replace('\r\n\r\n', '\r\nConnection: close\r\n\r\n'));
+      // The client goes on sending a body nobody reads: it is read and dropped, and the connection ends.
+      browser.peer.write(Buffer.alloc(256 * 1024, 0x63));
+      await browser.ended;
+      assert.equal(worker.active, 0);
+      assert.equal(worker.pool.size, 0, 'the worker connection is not reused');
+    });
+
+    test('a worker that closes without answering, a body write failing: the 502 page that says so', TIMEOUT, async () => {
+      await pooledPipe();
+      const browser = client();
+      onHead = (socket) => {
+        socket.destroy();
+        browser.peer.write(Buffer.concat([Buffer.from('10000\r\n'), Buffer.alloc(0x10000, 0x62), Buffer.from('\r\n')]));
+      };
+      browser.peer.write('POST /pay HTTP/1.1\r\nHost: unit\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n');
+      const page = await browser.until('</html>');
+      assert.match(page, /^HTTP\/1\.1 502 Bad Gateway\r\n/);
+      assert.match(page, /closed the connection without answering/);
+      await browser.ended;
+      assert.equal(worker.active, 0);
+      assert.equal(worker.pool.size, 0);
+    });
+  });
+});
+
 describe('exchange: one replay of a safe request on a stale pooled connection', () => {
   let server: net.Server;
   let fresh: string[];

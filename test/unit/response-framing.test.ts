@@ -107,13 +107,13 @@ describe('response framing', () => {
     assert.equal(framing.readHead(bytes('HTTP/1.1 204 No Content\r\n\r\n'), GET, LIMIT), HeadKind.Final);
   });
 
-  test("rebuildHead adds Berth's lines before the blank line, may drop Connection, and keeps the body bytes", () => {
-    const buf = bytes('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nhi');
+  test("rebuildHead adds Berth's lines before the blank line, may drop Connection (and Keep-Alive), and keeps the body bytes", () => {
+    const buf = bytes('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\nkeep-alive: timeout=5\r\n\r\nhi');
     const end = buf.indexOf('\r\n\r\n');
     const out = rebuildHead(buf, end, end + 4, 'Set-Cookie: a=1', true).toString('latin1');
     assert.equal(out, 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nSet-Cookie: a=1\r\n\r\nhi');
     const kept = rebuildHead(buf, end, end + 4, 'X: y', false).toString('latin1');
-    assert.equal(kept, 'HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\nX: y\r\n\r\nhi');
+    assert.equal(kept, 'HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\nkeep-alive: timeout=5\r\nX: y\r\n\r\nhi');
   });
 
   test("localResponseHead: Berth's own heads get a length for in-memory bodies and no CR/LF from a reason", () => {
