@@ -2,6 +2,9 @@
  * A worker that answers before it has read the request body (socket.io's engine answering 400 "Session ID unknown"
  * to a long-polling POST that reached the wrong worker): the client gets the worker's complete response, with its
  * body, whatever the timing of the body still being sent, on the proxy lane and on the fast lane. Nothing hangs.
+ * That holds for /reject-now too (the worker destroys the connection right after res.end): its answer is in the
+ * pipe before the close, and the proxy reads it before it learns of the close. Through the proxy, the answer says
+ * `Connection: close` and the client connection closes after it (the rest of the body is read and dropped).
  */
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
@@ -20,11 +23,23 @@ interface Reply {
   body: string;
 }
 
+interface PieceReply extends Reply {
+  /** The body bytes written before the server ended the connection (the answer came before the body was all sent). */
+  sentBeforeClose: number;
+}
+
 /**
  * Sends a POST head, then its body in `chunks` pieces of `size` bytes, one per `gapMs` (Content-Length or chunked),
- * until the body is sent or the connection closes; resolves with the first complete response (Content-Length framed).
+ * until the body is sent or the connection closes; resolves with the first complete response (Content-Length framed),
+ * with `untilClosed` only once the server has ended or closed the connection (an early answer through Berth's proxy
+ * must not leave it open for another request).
  */
-function postInPieces(port: number, host: string, urlPath: string, opts: { chunked: boolean; chunks: number; size: number; gapMs: number }): Promise<Reply> {
+function postInPieces(
+  port: number,
+  host: string,
+  urlPath: string,
+  opts: { chunked: boolean; chunks: number; size: number; gapMs: number; untilClosed: boolean },
+): Promise<PieceReply> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     let received = Buffer.alloc(0);
@@ -42,11 +57,15 @@ function postInPieces(port: number, host: string, urlPath: string, opts: { chunk
       socket.write(opts.chunked ? Buffer.concat([Buffer.from(`${opts.size.toString(16)}\r\n`), piece, Buffer.from('\r\n')]) : piece);
       timer = setTimeout(sendNext, opts.gapMs);
     };
-    const done = (error: Error | null, reply?: Reply) => {
+    let reply: Reply | undefined;
+    let settled = false;
+    const done = (error: Error | null) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       socket.destroy();
       if (error) reject(error);
-      else resolve(reply!);
+      else resolve({ ...reply!, sentBeforeClose: sent * opts.size });
     };
     socket.on('connect', () => {
       socket.write(`POST ${urlPath} HTTP/1.1\r\nHost: ${host}.localhost\r\nContent-Type: text/plain\r\n${framing}\r\n\r\n`);
@@ -54,6 +73,7 @@ function postInPieces(port: number, host: string, urlPath: string, opts: { chunk
     });
     socket.on('data', (chunk: Buffer) => {
       received = Buffer.concat([received, chunk]);
+      if (reply) return;
       const end = received.indexOf('\r\n\r\n');
       if (end === -1) return;
       const lines = received.toString('latin1', 0, end).split('\r\n');
@@ -64,10 +84,17 @@ function postInPieces(port: number, host: string, urlPath: string, opts: { chunk
       }
       const length = Number(headers['content-length'] ?? -1);
       if (length < 0 || received.length < end + 4 + length) return;
-      done(null, { status: Number(lines[0]!.split(' ')[1]), headers, body: received.toString('utf8', end + 4, end + 4 + length) });
+      reply = { status: Number(lines[0]!.split(' ')[1]), headers, body: received.toString('utf8', end + 4, end + 4 + length) };
+      if (received.length > end + 4 + length) done(new Error(`${urlPath}: bytes after the response: ${JSON.stringify(received.toString('latin1'))}`));
+      else if (!opts.untilClosed) done(null);
     });
+    const closed = () => {
+      if (reply) done(null);
+      else done(new Error(`${urlPath}: the connection closed before a complete response; received ${JSON.stringify(received.toString('latin1'))}`));
+    };
+    socket.on('end', closed);
     socket.on('error', () => undefined); // 'close' follows
-    socket.on('close', () => done(new Error(`${urlPath}: the connection closed before a complete response; received ${JSON.stringify(received.toString('latin1'))}`)));
+    socket.on('close', closed);
   });
 }
 
@@ -119,19 +146,27 @@ describe('a worker answers before reading the request body', () => {
     await cleanup();
   });
 
-  const routes = ['/reject', '/reject-close', '/reject-destroy'];
+  const routes = ['/reject', '/reject-close', '/reject-destroy', '/reject-now'];
   for (const host of ['early-proxy', 'early-fast']) {
+    const proxied = host === 'early-proxy';
     for (const chunked of [false, true]) {
       test(`${host}, ${chunked ? 'chunked' : 'Content-Length'} body sent in pieces with gaps: the client gets the 400 and its body`, async () => {
         for (const route of routes) {
           for (const [chunks, size, gapMs] of [
             [4, 1000, 30],
             [8, 64 * 1024, 5],
-            [40, 64 * 1024, 0],
+            [64, 64 * 1024, 0],
           ] as const) {
-            const reply = await postInPieces(t.port, host, `${route}?n=${chunks}`, { chunked, chunks, size, gapMs });
-            assert.equal(reply.status, 400, `${route} ${chunks}×${size}`);
-            assert.equal(reply.body, ANSWER, `${route} ${chunks}×${size}`);
+            const what = `${route} ${chunks}×${size}`;
+            const reply = await postInPieces(t.port, host, `${route}?n=${chunks}`, { chunked, chunks, size, gapMs, untilClosed: proxied });
+            assert.equal(reply.status, 400, what);
+            assert.equal(reply.body, ANSWER, what);
+            // Through Berth's proxy, the connection closes after an early answer, and the answer says so. (On the fast
+            // lane, that is the app's decision: node's http server keeps it when it can read the rest of a small body.)
+            if (proxied) {
+              assert.ok(reply.sentBeforeClose < chunks * size, `${what}: the answer came before the whole body was sent`);
+              assert.equal(reply.headers.connection, 'close', what);
+            }
           }
         }
       });
@@ -143,6 +178,7 @@ describe('a worker answers before reading the request body', () => {
           const reply = await clientPost(t.port, host, route, 64, 64 * 1024);
           assert.equal(reply.status, 400, route);
           assert.equal(reply.body, ANSWER, route);
+          if (proxied) assert.equal(reply.headers.connection, 'close', route);
         }
       }
     });
