@@ -57,6 +57,16 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // In Node 24 an ES import of node:http loads undici (about 13 MB): the engine takes it from core/util/node-http.ts.
+    files: ['core/**/*.ts', 'electron/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'node:http', allowTypeImports: true, message: 'Import { http } from core/util/node-http.ts (an ES import of node:http loads undici: ~13 MB).' }, { name: 'http', allowTypeImports: true, message: 'Import { http } from core/util/node-http.ts.' }] },
+      ],
+    },
+  },
+  {
     files: ['bin/**/*.js', 'eslint.config.js'],
     languageOptions: { sourceType: 'module', globals: { ...globals.node } },
   },

@@ -8,7 +8,8 @@
  *   no Origin, like the CLI, are not browsers and pass;
  * - the token: the subprotocol `berth.token.<token>` (browsers cannot set headers) or `Authorization: Bearer <token>`.
  */
-import http from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { http } from '../util/node-http.js';
 import type { Duplex } from 'node:stream';
 import { CONTROL_PATH, TOKEN_PROTOCOL_PREFIX, type HandshakeErrorCode } from './protocol.js';
 import { tokensEqual } from './token.js';
@@ -38,7 +39,7 @@ export interface HandshakeRules {
 }
 
 /** Why the upgrade request may not become a control connection, or undefined when it may. */
-export function checkHandshake(req: http.IncomingMessage, rules: HandshakeRules): HandshakeRefusal | undefined {
+export function checkHandshake(req: IncomingMessage, rules: HandshakeRules): HandshakeRefusal | undefined {
   const url = new URL(req.url ?? '/', 'http://control');
   if (url.pathname !== CONTROL_PATH) return { status: 404, code: 'NOT_FOUND', message: `Berth's control API is at ${CONTROL_PATH}, not ${url.pathname}.` };
   const hostHeader = req.headers.host ?? '';

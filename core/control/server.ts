@@ -9,7 +9,8 @@
  *
  * This file holds the HTTP server they hang on, and the set of live connections.
  */
-import http from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { http } from '../util/node-http.js';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
@@ -43,11 +44,11 @@ export interface ControlServerOptions {
    * Answers plain HTTP requests on the endpoint's port (the web dashboard, whose pages then have this endpoint's own
    * origin); returns false for requests it does not answer, which get a 426 saying what this port is.
    */
-  serveHttp?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+  serveHttp?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 export class ControlServer implements ConnectionHost {
-  private readonly http: http.Server;
+  private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<Connection>();
   private address: AddressInfo | undefined;
@@ -105,7 +106,7 @@ export class ControlServer implements ConnectionHost {
     return [...this.connections].map((c) => c.stats());
   }
 
-  private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => undefined);
     const refusal = checkHandshake(req, { origins: ownOrigins(this.port, this.options.allowedOrigins), token: this.options.token, home: this.options.home });
     if (refusal) return refuse(socket, refusal);

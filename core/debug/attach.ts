@@ -1,5 +1,5 @@
 /** What a developer needs to attach a debugger to a worker started with --inspect. */
-import http from 'node:http';
+import { http } from '../util/node-http.js';
 
 export interface AttachInfo {
   host: string;
