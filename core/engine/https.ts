@@ -9,7 +9,6 @@ import path from 'node:path';
 import type { Platform } from '../platform/platform.js';
 import type { FrontServer } from '../proxy/front-server.js';
 import { HttpsFront } from '../proxy/https-front.js';
-import { HostCertificates } from '../tls/host-certificates.js';
 import { caPaths, LocalCa } from '../tls/local-ca.js';
 import { listenError } from './errors.js';
 
@@ -88,7 +87,8 @@ export class EngineHttps {
     try {
       const ca = await LocalCa.open(options.home);
       if (this.userExtraCa) await writeCombined(this.userExtraCa, ca, path.join(options.home, COMBINED_CA_FILE));
-      const server = new HttpsFront(front, new HostCertificates(ca));
+      // The certificate code (node:tls, X.509) loads at the first HTTPS connection (https-front.ts).
+      const server = new HttpsFront(front, async () => new (await import('../tls/host-certificates.js')).HostCertificates(ca));
       try {
         this.running = { server, address: await server.listen(options.port, host), caPath: ca.certPath };
       } catch (error) {

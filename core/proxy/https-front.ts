@@ -1,93 +1,61 @@
 /**
- * The HTTPS front: one TLS listener for every app, next to the plain front server. The certificate for each host
- * name comes from the SNI callback (`CertificateSource`: issued by the local CA, cached). ALPN picks the protocol:
- * `h2` sessions go to `H2Front`, and `http/1.1` (or no ALPN) sockets are handed to the plain front server, whose
- * client-connection code serves them exactly as it serves plain TCP (keep-alive, pipelining, WebSocket upgrades).
+ * The HTTPS front: one TCP listener for every app, next to the plain front server. Node's TLS and HTTP/2 code, and the
+ * certificates (the X.509 library, the default `localhost` certificate), are loaded at the first connection
+ * (tls-front.ts), so an engine nobody reaches over HTTPS does not hold them (about 3 MB of resident memory). Until
+ * they are there, new connections wait with their bytes buffered in the socket, then go to the TLS front.
  */
-import tls from 'node:tls';
-import type net from 'node:net';
+import net from 'node:net';
+import type { SecureContext } from 'node:tls';
 import type { FrontServer } from './front-server.js';
-import { H2Front } from './h2-front.js';
+import type { TlsFront } from './tls-front.js';
 
 /** Where the HTTPS front gets its certificates. */
 export interface CertificateSource {
   /** The certificate for a host name the client asked for by SNI. */
-  contextFor(servername: string): Promise<tls.SecureContext>;
+  contextFor(servername: string): Promise<SecureContext>;
   /** The certificate for clients that send no SNI (an address instead of a name): `localhost`'s. */
   defaultCertificate(): Promise<{ cert: string; key: string }>;
 }
 
-/** How long a TLS handshake may take. */
-const HANDSHAKE_MS = 10_000;
-
 export class HttpsFront {
-  readonly server: tls.Server;
-  readonly h2: H2Front;
+  private readonly server: net.Server;
+  /** The TLS front once loaded, with its default certificate set. */
+  private tls: TlsFront | undefined;
+  private loading: Promise<TlsFront> | undefined;
 
   constructor(
     private readonly front: FrontServer,
-    private readonly certificates: CertificateSource,
+    /** Made at the first connection (loading the certificate code then). */
+    private readonly certificates: () => Promise<CertificateSource>,
   ) {
-    this.h2 = new H2Front(front.router, front);
-    this.server = tls.createServer(
-      {
-        ALPNProtocols: ['h2', 'http/1.1'],
-        handshakeTimeout: HANDSHAKE_MS,
-        noDelay: true,
-        minVersion: 'TLSv1.2',
-        SNICallback: (servername, done) => {
-          certificates.contextFor(servername).then(
-            (context) => done(null, context),
-            (error: Error) => done(error),
-          );
-        },
+    this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.tls) return this.tls.handle(socket);
+    // A socket that fails while waiting is closed; the TLS server takes over error handling once handed over.
+    const onError = () => socket.destroy();
+    socket.on('error', onError);
+    this.loading ??= this.load();
+    this.loading.then(
+      (tlsFront) => {
+        socket.off('error', onError);
+        if (!socket.destroyed) tlsFront.handle(socket);
       },
-      (socket) => this.accept(socket),
+      () => {
+        // Not kept: the next connection tries again.
+        this.loading = undefined;
+        socket.destroy();
+      },
     );
-    // A client that gave up or does not trust the CA: nothing to do (the client sees its own error).
-    this.server.on('tlsClientError', (_error, socket) => socket.destroy());
-    this.holdUntilDefaultCertificate();
   }
 
-  /**
-   * The default certificate (for clients sending no SNI) is made at the first connection, not at start, so an
-   * engine nobody reaches over HTTPS never loads the X.509 library. Until it is there, new TCP connections wait
-   * (their bytes stay buffered in the socket) and are then handed to the TLS server's own connection handler.
-   */
-  private holdUntilDefaultCertificate(): void {
-    const handlers = this.server.listeners('connection') as ((socket: net.Socket) => void)[];
-    this.server.removeAllListeners('connection');
-    let ready: Promise<void> | undefined;
-    let done = false;
-    const handOver = (socket: net.Socket) => {
-      for (const handler of handlers) handler.call(this.server, socket);
-    };
-    this.server.on('connection', (socket: net.Socket) => {
-      if (done) return handOver(socket);
-      ready ??= this.certificates.defaultCertificate().then((issued) => {
-        this.server.setSecureContext(issued);
-        done = true;
-      });
-      // A socket that fails while waiting is closed; the TLS server takes over error handling once handed over.
-      const onError = () => socket.destroy();
-      socket.on('error', onError);
-      ready.then(
-        () => {
-          socket.off('error', onError);
-          if (!socket.destroyed) handOver(socket);
-        },
-        () => {
-          // Not kept: the next connection tries again.
-          ready = undefined;
-          socket.destroy();
-        },
-      );
-    });
-  }
-
-  private accept(socket: tls.TLSSocket): void {
-    if (socket.alpnProtocol === 'h2') this.h2.accept(socket);
-    else this.front.accept(socket);
+  private async load(): Promise<TlsFront> {
+    const [{ TlsFront }, certificates] = await Promise.all([import('./tls-front.js'), this.certificates()]);
+    const tlsFront = new TlsFront(this.front, certificates);
+    await tlsFront.useDefaultCertificate(certificates);
+    this.tls = tlsFront;
+    return tlsFront;
   }
 
   listen(port: number, host: string): Promise<net.AddressInfo> {
@@ -104,11 +72,11 @@ export class HttpsFront {
   /** Stops accepting; h2 sessions finish their streams (HTTP/1.1 connections are closed by the front server). */
   close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.h2.close();
+    this.tls?.h2.close();
     return closed;
   }
 
   destroyConnections(): void {
-    this.h2.destroySessions();
+    this.tls?.h2.destroySessions();
   }
 }

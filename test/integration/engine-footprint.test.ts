@@ -1,8 +1,8 @@
 /**
  * What a running engine has loaded (issue 19, "a lighter engine"): `berth serve` hosting an app and answering a request
- * over HTTP has not loaded what it does not need yet. undici (node's fetch, about 13 MB when node:http is imported the
- * ES way: core/util/node-http.ts), the X.509 library (loaded at the first TLS connection) and the XML parser (loaded at
- * the first web.config). The engine runs in a small wrapper that records every module loaded through node's hooks.
+ * over HTTP has not loaded what it does not need yet: undici (node's fetch, about 13 MB when node:http is imported the
+ * ES way: core/util/node-http.ts), node's HTTP/2 and Berth's TLS front with the X.509 library (loaded at the first
+ * HTTPS connection: core/proxy/https-front.ts) and the XML parser (loaded at the first web.config). The engine runs in a small wrapper that records every module loaded through node's hooks.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -15,7 +15,7 @@ import { interrupt } from '../helpers/interrupt.js';
 import { FIXTURES, tempDir } from '../helpers/paths.js';
 import { eventually } from '../helpers/wait.js';
 
-test('berth serve with an app, after a request over HTTP, has not loaded undici, X.509 or XML code', { timeout: 120_000 }, async (t) => {
+test('berth serve with an app, after a request over HTTP, has not loaded undici, HTTP/2, X.509 or XML code', { timeout: 120_000 }, async (t) => {
   const { dir, cleanup } = await tempDir('berth-footprint-');
   t.after(cleanup);
   const footprint = path.join(dir, 'footprint.json');
@@ -42,5 +42,6 @@ test('berth serve with an app, after a request over HTTP, has not loaded undici,
   assert.ok(builtins.some((name) => /\bhttp$/.test(name)), 'node:http was loaded');
   assert.ok(loaded.some((url) => url.includes('/core/engine.js')), 'the engine was loaded');
   assert.deepEqual(builtins.filter((name) => name.includes('undici')), [], 'undici (node:http imported as an ES module?)');
-  assert.deepEqual(loaded.filter((url) => /@peculiar|asn1|pkijs|fast-xml-parser/.test(url)), []);
+  assert.deepEqual(builtins.filter((name) => /\bhttp2$/.test(name)), [], 'node:http2 (loaded only by the TLS front)');
+  assert.deepEqual(loaded.filter((url) => /@peculiar|asn1|pkijs|fast-xml-parser|\/tls-front\.js|\/host-certificates\.js/.test(url)), []);
 });
