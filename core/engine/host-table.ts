@@ -9,6 +9,7 @@ import type { SiteHost } from '../app/site-host.js';
 import type { ProxyApp } from '../proxy/front-server.js';
 import type { HostedApp } from '../proxy/pages.js';
 import { HostRouter } from '../routing.js';
+import { endEngineStartUp } from './v8-flags.js';
 import type { AppWatcher } from '../watch/index.js';
 
 export interface HostedSite {
@@ -29,6 +30,7 @@ export class HostTable {
   constructor(private readonly warn: (app: string, warning: string) => void) {}
 
   route(host: string | undefined): ProxyApp | undefined {
+    endEngineStartUp(); // the engine serves: V8 may optimize what is hot from now on (v8-flags.ts)
     return this.router.route(host);
   }
 

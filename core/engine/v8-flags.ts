@@ -16,31 +16,32 @@
  * considers growing the young generation, so setting it at run time works (`--max-semi-space-size`, read only when
  * the heap is set up, does not).
  *
- * The tier-up thresholds, ten times V8's: V8 optimizes a function (Maglev, then TurboFan) once it has run a few
- * hundred times, a rule made for pages that must be fast within a second. In the engine, what runs that often at
- * start-up is Node's module loader (about 250 modules: path and URL functions called thousands of times), which is
- * never hot again; optimizing it touched about 6 MB of the node binary's compiler code and left it resident
- * (engine with 10 idle apps: 81.5 → 75.8 MB; three times V8's thresholds saved nothing). The request path under load
- * still reaches TurboFan within the benchmark's 2 s warm-up, only after ten times as many calls. The defaults are
- * those of V8 13.6 (node 24, Electron 37).
+ * Until the engine routes its first request, V8's optimizing compilers (Maglev, TurboFan) take no function
+ * (`--maglev-filter=~`, `--turbo-filter=~`; `endEngineStartUp` lets them take every one again). V8 optimizes a function
+ * once it has run a few hundred times, which in an engine that serves nothing yet is start-up work: Node's module
+ * loader (some 250 modules: path and URL functions called thousands of times, never hot again), then starting the
+ * apps. Optimizing it touches megabytes of the node binary's compiler code, which stays resident: an engine with 10
+ * idle apps took about 5 MB more when TurboFan had compiled even one function (node 24; raising V8's tier-up
+ * thresholds tenfold instead left that to chance, one start in two). From the first request on, the compilers work
+ * as V8 means them to, so the request path under load is optimized as soon as ever.
  */
 import v8 from 'node:v8';
 
-const TIER_UP_FACTOR = 10;
-const V8_TIER_UP_DEFAULTS: Readonly<Record<string, number>> = {
-  'invocation-count-for-maglev': 400,
-  'invocation-count-for-maglev-osr': 100,
-  'invocation-count-for-turbofan': 3000,
-  'invocation-count-for-osr': 500,
-  'invocation-count-for-early-optimization': 30,
-};
+/** The flags for the engine's whole life. */
+export const ENGINE_V8_FLAGS: readonly string[] = ['--semi-space-growth-factor=1'];
+const START_UP_FLAGS = ['--maglev-filter=~', '--turbo-filter=~'];
+const SERVING_FLAGS = ['--maglev-filter=*', '--turbo-filter=*'];
 
-export const ENGINE_V8_FLAGS: readonly string[] = [
-  '--semi-space-growth-factor=1',
-  ...Object.entries(V8_TIER_UP_DEFAULTS).map(([flag, value]) => `--${flag}=${value * TIER_UP_FACTOR}`),
-];
-
-/** Sets ENGINE_V8_FLAGS on this process: first thing, before the engine's modules load. */
+/** Sets ENGINE_V8_FLAGS and the start-up flags on this process: first thing, before the engine's modules load. */
 export function applyEngineV8Flags(): void {
-  for (const flag of ENGINE_V8_FLAGS) v8.setFlagsFromString(flag);
+  for (const flag of [...ENGINE_V8_FLAGS, ...START_UP_FLAGS]) v8.setFlagsFromString(flag);
+}
+
+let startUpEnded = false;
+
+/** The engine serves (its first request): V8 optimizes what is hot from now on. Cheap after the first call. */
+export function endEngineStartUp(): void {
+  if (startUpEnded) return;
+  startUpEnded = true;
+  for (const flag of SERVING_FLAGS) v8.setFlagsFromString(flag);
 }
