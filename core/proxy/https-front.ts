@@ -5,17 +5,8 @@
  * they are there, new connections wait with their bytes buffered in the socket, then go to the TLS front.
  */
 import net from 'node:net';
-import type { SecureContext } from 'node:tls';
 import type { FrontServer } from './front-server.js';
-import type { TlsFront } from './tls-front.js';
-
-/** Where the HTTPS front gets its certificates. */
-export interface CertificateSource {
-  /** The certificate for a host name the client asked for by SNI. */
-  contextFor(servername: string): Promise<SecureContext>;
-  /** The certificate for clients that send no SNI (an address instead of a name): `localhost`'s. */
-  defaultCertificate(): Promise<{ cert: string; key: string }>;
-}
+import type { CertificateSource, TlsFront } from './tls-front.js';
 
 export class HttpsFront {
   private readonly server: net.Server;

@@ -9,7 +9,14 @@ import tls from 'node:tls';
 import type net from 'node:net';
 import type { FrontServer } from './front-server.js';
 import { H2Front } from './h2-front.js';
-import type { CertificateSource } from './https-front.js';
+
+/** Where the HTTPS front gets its certificates. */
+export interface CertificateSource {
+  /** The certificate for a host name the client asked for by SNI. */
+  contextFor(servername: string): Promise<tls.SecureContext>;
+  /** The certificate for clients that send no SNI (an address instead of a name): `localhost`'s. */
+  defaultCertificate(): Promise<{ cert: string; key: string }>;
+}
 
 /** How long a TLS handshake may take. */
 const HANDSHAKE_MS = 10_000;
