@@ -30,11 +30,12 @@ function parentPort(): Port {
 async function main(): Promise<void> {
   // The same flags as berth serve, set before the engine's modules load (loading them grows the young generation).
   applyEngineV8Flags();
-  const [{ startService }, { readToken }, { DEFAULT_HTTPS_PORT }, { engineEnvironment }] = await Promise.all([
+  const [{ startService }, { readToken }, { DEFAULT_HTTPS_PORT }, { engineEnvironment }, { endStartUpWhenAppsSettle }] = await Promise.all([
     import('../core/control/service.js'),
     import('../core/control/token.js'),
     import('../core/engine/https.js'),
     import('./engine-env.js'),
+    import('../core/engine/start-up.js'),
   ]);
   const port = parentPort();
   const launch = JSON.parse(process.argv[2] ?? '{}') as EngineLaunch;
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
   }
   const token = (await readToken(launch.home)) ?? '';
   port.postMessage({ type: 'ready', url: service.control.url, token, frontUrl: service.discovery?.frontUrl ?? '', pid: process.pid });
+  endStartUpWhenAppsSettle(service.engine); // V8 optimizes what is hot once the apps have started (core/engine/v8-flags.ts)
 
   let stopping = false;
   port.onMessage((message) => {

@@ -14,6 +14,7 @@ import { Dashboard } from '../ui/dashboard.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_CLIENT_LIMITS, type ClientLimits } from '../proxy/client-limits.js';
 import { DEFAULT_HTTPS_PORT } from '../engine/https.js';
+import { endStartUpWhenAppsSettle } from '../engine/start-up.js';
 
 
 export async function serve(args: string[], usage: string): Promise<number> {
@@ -135,6 +136,7 @@ export async function serve(args: string[], usage: string): Promise<number> {
   } else if (!engine.appRecords().length) {
     process.stdout.write(`No apps yet. Add one with \`npx berth add <folder>\` from another terminal; Berth remembers it (in ${homeFile(home, 'registry')}).\n`);
   }
+  endStartUpWhenAppsSettle(engine); // V8 optimizes what is hot once the apps have started (core/engine/v8-flags.ts)
 
   return new Promise<number>((resolve) => {
     let signals = 0;

@@ -16,14 +16,14 @@
  * considers growing the young generation, so setting it at run time works (`--max-semi-space-size`, read only when
  * the heap is set up, does not).
  *
- * Until the engine routes its first request, V8's optimizing compilers (Maglev, TurboFan) take no function
- * (`--maglev-filter=~`, `--turbo-filter=~`; `endEngineStartUp` lets them take every one again). V8 optimizes a function
- * once it has run a few hundred times, which in an engine that serves nothing yet is start-up work: Node's module
- * loader (some 250 modules: path and URL functions called thousands of times, never hot again), then starting the
- * apps. Optimizing it touches megabytes of the node binary's compiler code, which stays resident: an engine with 10
- * idle apps took about 5 MB more when TurboFan had compiled even one function (node 24; raising V8's tier-up
- * thresholds tenfold instead left that to chance, one start in two). From the first request on, the compilers work
- * as V8 means them to, so the request path under load is optimized as soon as ever.
+ * Until the engine's start-up ends (its first apps have started, or its first request: start-up.ts), V8's optimizing
+ * compilers (Maglev, TurboFan) take no function (`--maglev-filter=~`, `--turbo-filter=~`; `endEngineStartUp` lets
+ * them take every one again). V8 optimizes a function once it has run a few hundred times, which during start-up is
+ * work never hot again: Node's module loader (some 250 modules: path and URL functions called thousands of times),
+ * then starting the apps. Optimizing it touches megabytes of the node binary's compiler code, which stays resident:
+ * an engine with 10 idle apps took about 5 MB more when TurboFan had compiled even one function (node 24; raising
+ * V8's tier-up thresholds tenfold instead left that to chance, one start in two). After start-up the compilers work
+ * as V8 means them to, so a log flood or a request burst is served by optimized code as before.
  */
 import v8 from 'node:v8';
 
@@ -39,7 +39,7 @@ export function applyEngineV8Flags(): void {
 
 let startUpEnded = false;
 
-/** The engine serves (its first request): V8 optimizes what is hot from now on. Cheap after the first call. */
+/** Start-up is over: V8 optimizes what is hot from now on. Cheap after the first call. */
 export function endEngineStartUp(): void {
   if (startUpEnded) return;
   startUpEnded = true;
