@@ -70,6 +70,29 @@ function pooledConnection(): MemoryConnection {
   return connection;
 }
 
+/**
+ * A server on the worker's real endpoint (a pipe), playing the app: `onConnection` gets each connection it accepts.
+ * `close` ends the pool's and the server's connections and removes the pipe.
+ */
+async function pipeServer(onConnection: (socket: net.Socket) => void): Promise<{ server: net.Server; close(): Promise<void> }> {
+  const accepted = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    accepted.add(socket);
+    socket.on('error', () => undefined);
+    onConnection(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(worker.endpoint, resolve));
+  return {
+    server,
+    async close() {
+      worker.pool.destroyAll();
+      for (const socket of accepted) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (process.platform !== 'win32') rmSync(worker.endpoint, { force: true });
+    },
+  };
+}
+
 beforeEach(() => {
   worker = readyWorker();
   totals = { totalRequests: 0 };
@@ -149,15 +172,12 @@ describe('exchange: an answer before the end of the request body', () => {
   });
 
   describe('over a real pipe, the worker closing after its answer', () => {
-    let server: net.Server;
+    let pipe: Awaited<ReturnType<typeof pipeServer>>;
     /** What the worker does once a request head has arrived; `socket` is its side of the connection. */
     let onHead: (socket: net.Socket) => void;
-    const accepted = new Set<net.Socket>();
 
     beforeEach(async () => {
-      server = net.createServer((socket) => {
-        accepted.add(socket);
-        socket.on('error', () => undefined);
+      pipe = await pipeServer((socket) => {
         let text = '';
         const read = (chunk: Buffer) => {
           text += chunk.toString('latin1');
@@ -168,16 +188,9 @@ describe('exchange: an answer before the end of the request body', () => {
         };
         socket.on('data', read);
       });
-      await new Promise<void>((resolve) => server.listen(worker.endpoint, resolve));
     });
 
-    afterEach(async () => {
-      worker.pool.destroyAll();
-      for (const socket of accepted) socket.destroy();
-      accepted.clear();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      if (process.platform !== 'win32') rmSync(worker.endpoint, { force: true });
-    });
+    afterEach(() => pipe.close());
 
     /** A pooled connection to the test's pipe server, as the proxy would have kept one. */
     async function pooledPipe(): Promise<void> {
@@ -227,16 +240,13 @@ describe('exchange: an answer before the end of the request body', () => {
 });
 
 describe('exchange: one replay of a safe request on a stale pooled connection', () => {
-  let server: net.Server;
+  let pipe: Awaited<ReturnType<typeof pipeServer>>;
   let fresh: string[];
-  const accepted = new Set<net.Socket>();
 
   beforeEach(async () => {
     fresh = [];
     // The fresh connection goes to the worker's real endpoint: a pipe the test serves.
-    server = net.createServer((socket) => {
-      accepted.add(socket);
-      socket.on('error', () => undefined);
+    pipe = await pipeServer((socket) => {
       let text = '';
       socket.on('data', (chunk: Buffer) => {
         text += chunk.toString('latin1');
@@ -245,16 +255,9 @@ describe('exchange: one replay of a safe request on a stale pooled connection', 
         socket.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh');
       });
     });
-    await new Promise<void>((resolve) => server.listen(worker.endpoint, resolve));
   });
 
-  afterEach(async () => {
-    worker.pool.destroyAll();
-    for (const socket of accepted) socket.destroy();
-    accepted.clear();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    if (process.platform !== 'win32') rmSync(worker.endpoint, { force: true });
-  });
+  afterEach(() => pipe.close());
 
   test('a GET whose pooled connection closes unanswered goes again, byte for byte, on a fresh one', TIMEOUT, async () => {
     const stale = pooledConnection();
@@ -271,14 +274,14 @@ describe('exchange: one replay of a safe request on a stale pooled connection', 
 
   test('the replay\'s fresh connection is retried when it fails while the worker lives (as a first connect is)', TIMEOUT, async () => {
     // The worker's endpoint answers nothing at the replay's first connect; it listens again once that attempt failed.
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await new Promise<void>((resolve) => pipe.server.close(() => resolve()));
     if (process.platform !== 'win32') rmSync(worker.endpoint, { force: true });
     const connect = net.connect;
     let failedAttempts = 0;
     net.connect = ((...args: Parameters<typeof net.connect>) => {
       const socket = connect(...args);
       socket.once('error', () => {
-        if (failedAttempts++ === 0) server.listen(worker.endpoint);
+        if (failedAttempts++ === 0) pipe.server.listen(worker.endpoint);
       });
       return socket;
     }) as typeof net.connect;
