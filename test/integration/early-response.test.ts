@@ -158,7 +158,16 @@ describe('a worker answers before reading the request body', () => {
             [64, 64 * 1024, 0],
           ] as const) {
             const what = `${route} ${chunks}×${size}`;
-            const reply = await postInPieces(t.port, host, `${route}?n=${chunks}`, { chunked, chunks, size, gapMs, untilClosed: proxied });
+            let reply: PieceReply;
+            try {
+              reply = await postInPieces(t.port, host, `${route}?n=${chunks}`, { chunked, chunks, size, gapMs, untilClosed: proxied });
+            } catch (error) {
+              // On the fast lane the app's own server owns the connection: when it closes it with body bytes unread,
+              // Windows sends a reset that discards its answer at the client (plain node does the same there). Only
+              // Berth's proxy lane reads the answer for the client whatever the platform; here nothing may hang.
+              if (!proxied && route !== '/reject' && process.platform === 'win32' && /closed before a complete response/.test(String(error))) continue;
+              throw error;
+            }
             assert.equal(reply.status, 400, what);
             assert.equal(reply.body, ANSWER, what);
             // Through Berth's proxy, the connection closes after an early answer, and the answer says so. (On the fast
